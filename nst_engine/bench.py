@@ -1,0 +1,273 @@
+"""Benchmark the seed recipe against ours, side by side in one process on the same images.
+
+What it measures (all on this machine, in this run, so the ratios are fair even on a
+noisy shared host):
+
+(a) the seed recipe (fp32, as the founding document wrote it): its loss after
+    ``--seed-steps`` steps and the time taken, then the same recipe in our precision;
+(b) the time our default optimiser and schedule (multi-scale, from the AdaIN start, and
+    again from the content image) take to reach that loss *on the seed's objective* at
+    the same size;
+(c) seconds per step of the default objective at 256 and 512 px, fp32 and ours;
+(d) the AdaIN preview at 512 px; (e) the default preset end to end at 512 px;
+(f) peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import resource
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+from PIL import Image
+
+from .device import autocast_dtype, select_device, set_threads
+from .errors import Cancelled
+from .images import load_image, resize, to_tensor
+from .objective import STYLE_CACHE, Objective, StyleImage, digest, style_targets
+from .optimize import Scale, optimise, plan_scales
+from .presets import DEFAULT, SEED, Recipe
+from .settings import Settings
+from .stylize import adain_transfer, feature_extractor, optimise_scales, precision_name, stylize
+
+SHARED_IMAGES = Path(__file__).resolve().parents[2] / "shared" / "images"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--size", type=int, default=256, help="square size for (a) and (b)")
+    parser.add_argument("--seed-steps", type=int, default=1000, help="steps of the seed run")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--content", type=Path, help="photo (default: tubingen.jpg from "
+                        "../shared/images, else a generated test pattern)")
+    parser.add_argument("--style", type=Path, help="painting (default: starry_night.jpg)")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--precision", default="auto", help="ours: auto, fp32, bf16, fp16")
+    parser.add_argument("--threads", type=int)
+    parser.add_argument("--max-steps", type=int, default=3000,
+                        help="give up on (b) after this many steps")
+    parser.set_defaults(main=run)
+
+
+def bench_images(args: argparse.Namespace) -> tuple[Image.Image, Image.Image, str]:
+    content = args.content or SHARED_IMAGES / "content" / "tubingen.jpg"
+    style = args.style or SHARED_IMAGES / "style" / "starry_night.jpg"
+    if content.is_file() and style.is_file():
+        return load_image(content), load_image(style), f"{content.name} × {style.name}"
+    return synthetic_content(), synthetic_style(), "generated test pattern (no photos found)"
+
+
+def synthetic_content() -> Image.Image:
+    """Smooth gradients with hard-edged shapes: structure for the content loss to hold."""
+    g = torch.Generator().manual_seed(1)
+    y, x = torch.meshgrid(torch.linspace(0, 1, 512), torch.linspace(0, 1, 512), indexing="ij")
+    img = torch.stack([x, y, 1 - x * y])
+    for _ in range(12):
+        cx, cy, r = torch.rand(3, generator=g)
+        mask = ((x - cx) ** 2 + (y - cy) ** 2) < (0.05 + 0.15 * r) ** 2
+        img[:, mask] = torch.rand(3, 1, generator=g)
+    return Image.fromarray((img.permute(1, 2, 0) * 255).byte().numpy())
+
+
+def synthetic_style() -> Image.Image:
+    """Oriented stripes and blobs: a texture with strong Gram statistics."""
+    g = torch.Generator().manual_seed(2)
+    y, x = torch.meshgrid(torch.linspace(0, 6.28, 512), torch.linspace(0, 6.28, 512), indexing="ij")
+    img = torch.stack([torch.sin(8 * x + 3 * torch.sin(2 * y)), torch.cos(5 * y + 2 * x),
+                       torch.sin(11 * (x + y))]) * 0.5 + 0.5
+    img = img * (0.6 + 0.4 * torch.rand(3, 512, 512, generator=g))
+    return Image.fromarray((img.permute(1, 2, 0).clamp(0, 1) * 255).byte().numpy())
+
+
+@dataclasses.dataclass
+class Run:
+    seconds: float
+    loss: float
+    steps: int
+    reached: bool = True
+
+
+def square(img: Image.Image, size: int) -> torch.Tensor:
+    """Both images at size×size, as in the founding measurement."""
+    return to_tensor(img.resize((size, size), Image.Resampling.LANCZOS))
+
+
+def run_seed(content: torch.Tensor, style: torch.Tensor, steps: int, device: torch.device,
+             dtype: torch.dtype | None, target: float | None = None) -> Run:
+    """The seed recipe for ``steps`` steps; with ``target``, when it first reaches it."""
+    extractor, origin = feature_extractor("auto", max(SEED.style_layers), SEED.padding, device)
+    started = time.perf_counter()
+    grams = style_targets(extractor, SEED, [StyleImage(style, digest(style))], [1.0],
+                          max(style.shape[-2:]), weights_origin=origin, dtype=dtype,
+                          device=device)
+    objective = Objective(extractor, SEED, content=content, style_grams=grams,
+                          style_weight=SEED.style_weight, dtype=dtype)
+    state = {"step": 0, "loss": float("inf"), "reached_at": None}
+
+    def on_step(x: torch.Tensor, parts: dict[str, torch.Tensor]) -> None:
+        state["step"] += 1
+        state["loss"] = sum(v.item() for v in parts.values())
+        if target is not None and state["loss"] <= target and state["reached_at"] is None:
+            state["reached_at"] = time.perf_counter() - started
+            raise Cancelled()
+
+    try:
+        optimise(content.to(device), objective, SEED, steps, on_step)
+    except Cancelled:
+        return Run(state["reached_at"], state["loss"], state["step"])
+    return Run(time.perf_counter() - started, state["loss"], state["step"],
+               reached=target is None)
+
+
+def run_ours_on_seed_objective(content: torch.Tensor, style: torch.Tensor, target: float,
+                               init: str, device: torch.device, dtype: torch.dtype | None,
+                               max_steps: int) -> Run:
+    """Our optimiser and coarse-to-fine schedule, scored on the seed's objective."""
+    recipe: Recipe = dataclasses.replace(
+        SEED, optimizer=DEFAULT.optimizer, lr=DEFAULT.lr, min_scale=DEFAULT.min_scale,
+        scale_ratio=DEFAULT.scale_ratio, step_decay=DEFAULT.step_decay, init=init)  # type: ignore[arg-type]
+    h, w = content.shape[-2:]
+    coarse = plan_scales(h, w, recipe, DEFAULT.steps)[:-1]
+    plan = [*coarse, Scale(h, w, max_steps)]
+    settings = Settings(preset="seed", init=init, size=max(h, w), preview_every=0)  # type: ignore[arg-type]
+    state: dict[str, Any] = {"reached_at": None, "loss": float("inf"), "step": 0}
+    started = time.perf_counter()
+
+    def on_progress(p: Any) -> None:
+        state["step"], state["loss"] = p.step, p.losses["total"]
+        if p.scale == p.scales and p.losses["total"] <= target and state["reached_at"] is None:
+            state["reached_at"] = time.perf_counter() - started
+
+    styles = [StyleImage(style, digest(style))]
+    try:
+        optimise_scales(content.to(device), styles, [1.0], settings, recipe, plan, device,
+                        dtype, on_progress, lambda: state["reached_at"] is not None,
+                        STYLE_CACHE, started)
+    except Cancelled:
+        return Run(state["reached_at"], state["loss"], state["step"])
+    return Run(time.perf_counter() - started, state["loss"], state["step"], reached=False)
+
+
+def seconds_per_step(size: int, device: torch.device, dtype: torch.dtype | None,
+                     content: Image.Image, style: Image.Image, steps: int = 5) -> float:
+    c = to_tensor(resize(content, size)).to(device)
+    s = to_tensor(resize(style, size)).to(device)
+    extractor, origin = feature_extractor("auto", max(DEFAULT.style_layers + DEFAULT.content_layers),
+                                          DEFAULT.padding, device)
+    grams = style_targets(extractor, DEFAULT, [StyleImage(s, digest(s))], [1.0], size,
+                          weights_origin=origin, dtype=dtype, device=device)
+    objective = Objective(extractor, DEFAULT, content=c, style_grams=grams, style_weight=1.0,
+                          dtype=dtype)
+    times = []
+    x = c.clone().requires_grad_(True)
+    for _ in range(steps + 1):
+        sync(device)
+        t = time.perf_counter()
+        loss, _ = objective(x)
+        loss.backward()
+        sync(device)
+        times.append(time.perf_counter() - t)
+    return min(times[1:])
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def timed(fn: Callable[[], Any], device: torch.device, repeats: int = 3) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        sync(device)
+        t = time.perf_counter()
+        fn()
+        sync(device)
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def peak_memory_mb(device: torch.device) -> float:
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def run(args: argparse.Namespace) -> int:
+    set_threads(args.threads)
+    device = select_device(args.device)
+    dtype = autocast_dtype(device, args.precision)
+    content_img, style_img, label = bench_images(args)
+    content, style = square(content_img, args.size).to(device), square(style_img, args.size).to(device)
+    say = (lambda *a: None) if args.json else (lambda *a: print(*a, file=sys.stderr, flush=True))
+    say(f"bench: {label}, {args.size}², device {device}, ours in {precision_name(dtype)}")
+
+    say(f"(a) seed recipe, fp32, {args.seed_steps} steps …")
+    seed = run_seed(content, style, args.seed_steps, device, None)
+    say(f"    loss {seed.loss:.4g} in {seed.seconds:.1f} s")
+    seed_same = seed
+    if dtype is not None:
+        say(f"(a') seed recipe in {precision_name(dtype)}, until it reaches {seed.loss:.4g} …")
+        seed_same = run_seed(content, style, args.seed_steps, device, dtype, target=seed.loss)
+        say(f"    {'reached' if seed_same.reached else 'did not reach'} it: loss "
+            f"{seed_same.loss:.4g} after {seed_same.steps} steps, {seed_same.seconds:.1f} s")
+    ours = {}
+    for init in ("adain", "content"):
+        say(f"(b) ours from the {init} start, to the seed's loss …")
+        ours[init] = run_ours_on_seed_objective(content, style, seed.loss, init, device, dtype,
+                                                args.max_steps)
+        say(f"    {'reached' if ours[init].reached else 'did not reach'} in "
+            f"{ours[init].seconds:.2f} s, {ours[init].steps} steps")
+
+    say("(c) seconds per step of the default objective …")
+    per_step = {f"{s}_{precision_name(d)}": seconds_per_step(s, device, d, content_img, style_img)
+                for s in (256, 512) for d in dict.fromkeys((None, dtype))}
+    say("    " + ", ".join(f"{k}: {v:.3f}" for k, v in per_step.items()))
+
+    say("(d) AdaIN preview at 512 px …")
+    c512 = to_tensor(resize(content_img, 512)).to(device)
+    s512 = to_tensor(resize(style_img, 512)).to(device)
+    settings = Settings(preset="fast")
+    styles = [StyleImage(s512, digest(s512))]
+    adain_s = timed(lambda: adain_transfer(c512, styles, [1.0], settings, device, dtype), device)
+    say(f"    {adain_s:.3f} s")
+
+    say("(e) default preset end to end at 512 px …")
+    default_run = stylize(content_img, style_img, settings=Settings(size=512, device=args.device,
+                                                                   precision=args.precision))
+    say(f"    {default_run.seconds:.1f} s, {default_run.steps} steps")
+
+    best = ours["adain"]
+    report = {
+        "size": args.size, "seed_steps": args.seed_steps, "images": label,
+        "device": str(device), "torch": torch.__version__, "threads": torch.get_num_threads(),
+        "precision": precision_name(dtype),
+        "seed_loss": seed.loss, "seed_seconds": seed.seconds,
+        "seed_same_precision_seconds": seed_same.seconds,
+        "seed_same_precision_reached": seed_same.reached,
+        "ours_seconds_to_seed_loss": best.seconds, "ours_steps": best.steps,
+        "ours_reached": best.reached,
+        "ours_from_content_seconds": ours["content"].seconds,
+        "ours_from_content_steps": ours["content"].steps,
+        "ours_from_content_reached": ours["content"].reached,
+        "speedup": seed.seconds / best.seconds,
+        "speedup_same_precision": seed_same.seconds / best.seconds,
+        "adain_start_speedup": ours["content"].seconds / best.seconds,
+        "seconds_per_step": per_step,
+        "adain_seconds": adain_s, "adain_size": list(c512.shape[-2:][::-1]),
+        "default_512_seconds": default_run.seconds, "default_512_steps": default_run.steps,
+        "peak_memory_mb": peak_memory_mb(device),
+    }
+    if args.json:
+        print(json.dumps(report))
+    else:
+        width = max(len(k) for k in report)
+        for key, value in report.items():
+            shown = f"{value:.4g}" if isinstance(value, float) else value
+            print(f"{key:<{width}}  {shown}")
+    return 0

@@ -1,0 +1,86 @@
+"""Recipes behind the presets: objective, optimiser and schedule.
+
+Users tune ``Settings``; a recipe is what a preset does with them. The ``seed`` recipe is
+the founding document's, kept exact as the baseline. ``default`` was chosen by
+measurement (``python -m nst_engine bench`` and the panels script); the reasons for each
+choice are recorded next to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from .vgg import Padding
+
+Optimizer = Literal["adam", "lbfgs"]
+
+#: One point of ``strength`` multiplies the style weight by this; 0..10 spans ~110x.
+STRENGTH_BASE = 1.6
+DEFAULT_STRENGTH = 5.0
+
+
+@dataclass(frozen=True)
+class Recipe:
+    content_layers: tuple[int, ...]
+    style_layers: tuple[int, ...]
+    normalised_gram: bool
+    relative: bool
+    content_weight: float
+    style_weight: float  # at DEFAULT_STRENGTH
+    tv_weight: float
+    optimizer: Optimizer
+    lr: float
+    steps: int
+    #: long side of the coarsest scale; scales grow by ``scale_ratio`` up to the final size
+    min_scale: int
+    scale_ratio: float
+    init: Literal["content", "adain"]
+    padding: Padding
+    #: each finer scale gets this fraction of the previous scale's steps
+    step_decay: float = 1.0
+    preview_every: int = 10
+
+    def style_weight_at(self, strength: float) -> float:
+        return self.style_weight * STRENGTH_BASE ** (strength - DEFAULT_STRENGTH)
+
+
+SEED = Recipe(
+    # torchvision features[:29]; taps 0, 5, 10, 19, 28 = conv1_1, conv2_1, conv3_1,
+    # conv4_1, conv5_1 (pre-ReLU), the same layers for content and style.
+    content_layers=(0, 5, 10, 19, 28),
+    style_layers=(0, 5, 10, 19, 28),
+    normalised_gram=False,
+    relative=False,
+    content_weight=1.0,
+    style_weight=0.01,
+    tv_weight=0.0,
+    optimizer="adam",
+    lr=0.01,
+    steps=1000,
+    min_scale=0,  # single scale
+    scale_ratio=1.0,
+    init="content",
+    padding="zeros",
+    preview_every=100,  # "snapshot every 100 steps"
+)
+
+DEFAULT = Recipe(
+    content_layers=(22,),  # relu4_2
+    style_layers=(1, 6, 11, 20, 29),  # relu1_1 … relu5_1
+    normalised_gram=True,
+    relative=True,
+    content_weight=1.0,
+    style_weight=1.0,
+    tv_weight=0.0,
+    optimizer="lbfgs",
+    lr=1.0,
+    steps=200,
+    min_scale=128,
+    scale_ratio=2 ** 0.5,
+    init="content",
+    padding="zeros",
+    step_decay=0.7,
+)
+
+RECIPES: dict[str, Recipe] = {"seed": SEED, "default": DEFAULT}

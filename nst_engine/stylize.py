@@ -1,0 +1,186 @@
+"""``stylize()``: the one entry point the CLI, the benchmark and the bot all call."""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import torch
+from PIL import Image
+
+from .adain import adain_model
+from .color import preserve_colors
+from .device import autocast_dtype, memory_format, select_device, set_threads
+from .errors import Cancelled, SettingsError
+from .images import DEFAULT_LIMITS, ImageLimits, ImageSource, encode, fit_size, load_image, resize, to_pil, to_tensor
+from .objective import STYLE_CACHE, Objective, StyleImage, StyleTargetCache, digest, style_targets
+from .optimize import Scale, optimise, plan_scales
+from .presets import RECIPES, Recipe
+from .progress import EtaClock, Progress, ProgressCallback, StopCheck, report_every
+from .settings import Settings
+from .vgg import VGGFeatures, resize_to
+from .weights import load_vgg_weights
+
+#: Style images are kept at most this much larger than they will be used, to bound memory.
+STYLE_HEADROOM = 1.5
+
+
+@dataclass(frozen=True)
+class Result:
+    image: Image.Image
+    settings: Settings
+    losses: dict[str, float]
+    steps: int
+    seconds: float
+    device: str
+    precision: str
+    scales: list[tuple[int, int]] = field(default_factory=list)
+
+    def encode(self, fmt: str | None = None) -> bytes:
+        return encode(self.image, fmt or self.settings.format)
+
+
+@functools.cache
+def feature_extractor(weights_spec: str, depth: int, padding: str,
+                      device: torch.device) -> tuple[VGGFeatures, str]:
+    """A VGG19 truncated at ``depth``, built once per (weights, depth, padding, device)."""
+    weights = load_vgg_weights(weights_spec)
+    model = VGGFeatures(weights, depth, padding=padding)  # type: ignore[arg-type]
+    return model.to(device, memory_format=memory_format(device)), weights.origin
+
+
+def precision_name(dtype: torch.dtype | None) -> str:
+    return {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[dtype]
+
+
+def stylize(content: ImageSource, style: ImageSource | Sequence[ImageSource], *,
+            settings: Settings = Settings(), on_progress: ProgressCallback | None = None,
+            should_stop: StopCheck | None = None, limits: ImageLimits = DEFAULT_LIMITS,
+            cache: StyleTargetCache = STYLE_CACHE) -> Result:
+    """Paint ``content`` in the style of ``style`` (one image, or several to blend).
+
+    ``on_progress`` gets a ``Progress`` after every optimiser step, with a preview image
+    every ``settings.preview_every`` steps. ``should_stop`` is polled every step; when it
+    returns True, ``Cancelled`` is raised within that step. Input errors raise the
+    subclasses of ``InputImageError`` with messages meant for end users.
+    """
+    started = time.perf_counter()
+    stop = should_stop or (lambda: False)
+    set_threads(settings.threads)
+    device = select_device(settings.device)
+    dtype = autocast_dtype(device, settings.precision)
+    torch.manual_seed(settings.seed)
+
+    styles_in = list(style) if isinstance(style, Sequence) and not isinstance(
+        style, (bytes, bytearray, str)) else [style]
+    blend = settings.style_weights or (1.0,) * len(styles_in)
+    if len(blend) != len(styles_in) or sum(blend) <= 0:
+        raise SettingsError(f"style_weights needs one non-negative weight per style image "
+                            f"({len(styles_in)}), not all zero.")
+    content_img = resize(load_image(content, limits=limits, what="content image"), settings.size)
+    style_long = round(max(content_img.size) * settings.style_scale * STYLE_HEADROOM)
+    style_imgs = [resize(load_image(s, limits=limits, what="style image"), style_long)
+                  for s in styles_in]
+    if stop():
+        raise Cancelled()
+    content_t = to_tensor(content_img, device)
+    style_ts = [to_tensor(s, device) for s in style_imgs]
+    styles = [StyleImage(t, digest(t)) for t in style_ts]
+    height, width = content_t.shape[-2:]
+
+    if settings.preset == "fast":
+        out = adain_transfer(content_t, styles, blend, settings, device, dtype)
+        steps, losses, scales = 1, {}, [(width, height)]
+        if settings.preserve_colors:
+            out = preserve_colors(out, content_t)
+        if on_progress:
+            on_progress(Progress(1, 1, 1, 1, (width, height), {}, time.perf_counter() - started,
+                                 0.0, preview_image(out, settings)))
+    else:
+        recipe = RECIPES[settings.preset]
+        steps = settings.steps or recipe.steps
+        plan = plan_scales(height, width, recipe, steps)
+        out, losses = optimise_scales(content_t, styles, blend, settings, recipe, plan, device,
+                                      dtype, on_progress, stop, cache, started)
+        scales = [(s.width, s.height) for s in plan]
+        if settings.preserve_colors:
+            out = preserve_colors(out, content_t)
+    return Result(to_pil(out), settings, losses, steps, time.perf_counter() - started,
+                  str(device), precision_name(dtype), scales)
+
+
+def adain_transfer(content: torch.Tensor, styles: Sequence[StyleImage], blend: Sequence[float],
+                   settings: Settings, device: torch.device, dtype: torch.dtype | None,
+                   long_side: int | None = None) -> torch.Tensor:
+    """AdaIN result at ``content``'s size; the style statistics are taken at ``long_side``."""
+    model = adain_model(device, dtype)
+    side = long_side or max(content.shape[-2:])
+    stats = []
+    for s in styles:
+        h, w = s.tensor.shape[-2:]
+        f = side * settings.style_scale / max(h, w)
+        stats.append(model.style_stats(resize_to(s.tensor, (max(16, round(h * f)),
+                                                            max(16, round(w * f))))))
+    return model.transfer(content, stats, blend, settings.alpha)
+
+
+def optimise_scales(content: torch.Tensor, styles: Sequence[StyleImage], blend: Sequence[float],
+                    settings: Settings, recipe: Recipe, plan: Sequence[Scale],
+                    device: torch.device, dtype: torch.dtype | None,
+                    on_progress: ProgressCallback | None, stop: StopCheck,
+                    cache: StyleTargetCache, started: float) -> tuple[torch.Tensor, dict[str, float]]:
+    depth = max(recipe.content_layers + recipe.style_layers)
+    extractor, origin = feature_extractor(settings.weights, depth, recipe.padding, device)
+    total = sum(s.steps for s in plan)
+    clock = EtaClock([(s.steps, s.pixels) for s in plan])
+    clock.start = started
+    init = settings.init if settings.init != "auto" else recipe.init
+    image: torch.Tensor | None = None
+    done = 0
+    losses: dict[str, float] = {}
+    for index, scale in enumerate(plan, start=1):
+        size = (scale.height, scale.width)
+        content_s = resize_to(content, size)
+        if image is None:
+            image = (adain_transfer(content_s, styles, blend, settings, device, dtype)
+                     if init == "adain" else content_s)
+        else:
+            image = resize_to(image, size)
+        grams = style_targets(extractor, recipe, styles, blend,
+                              round(max(size) * settings.style_scale), weights_origin=origin,
+                              dtype=dtype, device=device, cache=cache)
+        objective = Objective(extractor, recipe, content=content_s, style_grams=grams,
+                              style_weight=recipe.style_weight_at(settings.strength), dtype=dtype)
+        clock.restart_interval()
+        first_step = done + 1
+
+        def on_step(x: torch.Tensor, parts: dict[str, torch.Tensor], index: int = index,
+                    scale: Scale = scale, first_step: int = first_step) -> None:
+            nonlocal done, losses
+            if stop():
+                raise Cancelled()
+            done += 1
+            clock.tick(scale.pixels, timed=done > first_step)
+            losses = {k: v.item() for k, v in parts.items()}
+            losses["total"] = sum(losses.values())
+            if on_progress is None:
+                return
+            preview = None
+            cadence = recipe.preview_every if settings.preview_every is None else settings.preview_every
+            if report_every(cadence, done, total):
+                shown = preserve_colors(x.detach(), content) if settings.preserve_colors else x
+                preview = preview_image(shown, settings)
+            on_progress(Progress(done, total, index, len(plan), (scale.width, scale.height),
+                                 losses, clock.elapsed(), clock.eta(), preview))
+
+        image = optimise(image, objective, recipe, scale.steps, on_step)
+    assert image is not None
+    return image.clamp(0, 1), losses
+
+
+def preview_image(image: torch.Tensor, settings: Settings) -> Image.Image:
+    h, w = image.shape[-2:]
+    ph, pw = fit_size(h, w, settings.preview_size)
+    return to_pil(resize_to(image.detach().float().clamp(0, 1), (ph, pw)))

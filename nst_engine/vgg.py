@@ -1,0 +1,85 @@
+"""VGG19 feature extractor, truncated at the deepest layer a loss needs."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .weights import CONV_CHANNELS, CONV_INDICES, IMAGENET_MEAN, IMAGENET_STD, VGGWeights
+
+Padding = Literal["zeros", "reflect"]
+
+_BLOCK_NAMES = ("1_1", "1_2", "2_1", "2_2", "3_1", "3_2", "3_3", "3_4",
+                "4_1", "4_2", "4_3", "4_4", "5_1", "5_2", "5_3", "5_4")
+#: Layer names to torchvision ``features`` indices: ``conv4_2`` is 21, ``relu4_2`` is 22.
+LAYERS: dict[str, int] = {
+    **{f"conv{n}": i for n, i in zip(_BLOCK_NAMES, CONV_INDICES, strict=True)},
+    **{f"relu{n}": i + 1 for n, i in zip(_BLOCK_NAMES, CONV_INDICES, strict=True)},
+}
+_POOL_INDICES = (4, 9, 18, 27, 36)
+
+
+def layer_index(name_or_index: str | int) -> int:
+    if isinstance(name_or_index, int):
+        return name_or_index
+    try:
+        return LAYERS[name_or_index]
+    except KeyError:
+        raise ValueError(f"unknown VGG19 layer {name_or_index!r}") from None
+
+
+class VGGFeatures(nn.Module):
+    """``torchvision.models.vgg19().features[:depth + 1]`` with taps at chosen indices.
+
+    Input is RGB in 0..1; the ImageNet normalisation happens inside. ``padding="reflect"``
+    and ``ceil_mode=True`` reproduce the encoder the AdaIN decoder was trained with.
+    """
+
+    def __init__(self, weights: VGGWeights, depth: int, *, padding: Padding = "zeros",
+                 ceil_mode: bool = False) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        convs = dict(zip(CONV_INDICES, CONV_CHANNELS, strict=True))
+        for idx in range(depth + 1):
+            if idx in convs:
+                c_out, c_in = convs[idx]
+                conv = nn.Conv2d(c_in, c_out, 3, padding=1, padding_mode=padding)
+                conv.weight.data.copy_(weights.state[f"{idx}.weight"])
+                conv.bias.data.copy_(weights.state[f"{idx}.bias"])
+                layers.append(conv)
+            elif idx in _POOL_INDICES:
+                layers.append(nn.MaxPool2d(2, 2, ceil_mode=ceil_mode))
+            else:
+                layers.append(nn.ReLU(inplace=False))  # taps may hold the pre-ReLU tensor
+        self.layers = nn.Sequential(*layers)
+        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))
+        self.requires_grad_(False).eval()
+
+    @property
+    def depth(self) -> int:
+        return len(self.layers) - 1
+
+    def forward(self, image: torch.Tensor, taps: Collection[int]) -> dict[int, torch.Tensor]:
+        x = (image - self.mean) / self.std
+        out: dict[int, torch.Tensor] = {}
+        last = max(taps)
+        for idx, layer in enumerate(self.layers):
+            x = layer(x)
+            if idx in taps:
+                out[idx] = x
+            if idx == last:
+                break
+        return out
+
+
+def resize_to(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Resize an NCHW batch to (height, width), antialiased when shrinking."""
+    if tuple(image.shape[-2:]) == size:
+        return image
+    return F.interpolate(image, size=size, mode="bicubic", align_corners=False,
+                         antialias=True).clamp(0, 1)
