@@ -1,0 +1,272 @@
+"""Bot configuration: a TOML file plus environment tokens, validated into frozen dataclasses.
+
+Every problem becomes one ``ConfigError`` saying which key to fix; ``nst-bot`` turns it
+into exit code 2. Tokens are wrapped in ``Secret`` so they cannot reach a log or a
+``check-config`` printout by accident.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nst_engine.settings import Preset
+
+TOKEN_ENV = {"telegram": "STYLEBOT_TELEGRAM_TOKEN", "discord": "STYLEBOT_DISCORD_TOKEN"}
+
+
+class ConfigError(Exception):
+    """A configuration problem, phrased as what to fix."""
+
+
+class Secret:
+    """A token that prints as ``***`` everywhere; ``reveal()`` is the one way to read it.
+
+    Deliberately not a ``str`` subclass: f-strings and %-formatting of a str subclass
+    bypass ``__str__`` and would print the value.
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def masked(self) -> str:
+        return f"*** ({len(self._value)} characters)"
+
+    def __str__(self) -> str:
+        return self.masked()
+
+    __repr__ = __str__
+
+    def __format__(self, spec: str) -> str:
+        return self.masked()
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    token: Secret | None = None
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str = "https://api.telegram.org/file/bot"
+    #: a self-hosted Bot API server started with --local serves files from its disk
+    local_mode: bool = False
+    #: seconds to wait for the rest of an album after its first item arrives
+    album_wait: float = 1.2
+
+
+@dataclass(frozen=True)
+class DiscordConfig:
+    token: Secret | None = None
+    api_base_url: str = "https://discord.com/api/v10"
+    gateway_url: str = "wss://gateway.discord.gg/"
+    #: sync slash commands to this guild only (instant, for development); 0 = globally
+    sync_guild_id: int = 0
+    #: ask for the privileged message-content intent (enable it in the developer portal)
+    #: so the mention-with-attachments flow can read messages; slash commands never need it
+    message_content: bool = False
+
+
+@dataclass(frozen=True)
+class PoolConfig:
+    workers: int = 1
+    max_queue: int = 16
+    per_user_running: int = 1
+    per_user_waiting: int = 1
+    #: seconds a job may run before it is stopped
+    job_timeout: float = 600.0
+    #: seconds running jobs get to finish on shutdown
+    shutdown_grace: float = 20.0
+    #: PyTorch threads per worker process (0: PyTorch's default)
+    threads: int = 0
+    device: str = "auto"
+    weights: str = "auto"
+
+
+@dataclass(frozen=True)
+class LimitsConfig:
+    max_upload_mb: float = 20.0
+    max_megapixels: float = 40.0
+    #: the largest result size users may ask for (long side, pixels)
+    max_size: int = 1024
+    max_steps: int = 1000
+    #: seconds an unpaired image waits for its partner
+    pending_ttl: float = 900.0
+    #: submissions per user per minute (a flood guard; queued jobs also count)
+    submissions_per_minute: int = 4
+
+
+@dataclass(frozen=True)
+class DefaultsConfig:
+    preset: Preset = "default"
+    strength: float = 5.0
+    size: int = 512
+    steps: int = 0  # 0: the preset's own
+    keep_colors: bool = False
+
+
+@dataclass(frozen=True)
+class BotConfig:
+    telegram: TelegramConfig = field(default_factory=TelegramConfig)
+    discord: DiscordConfig = field(default_factory=DiscordConfig)
+    pool: PoolConfig = field(default_factory=PoolConfig)
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
+    defaults: DefaultsConfig = field(default_factory=DefaultsConfig)
+    #: seconds between progress edits of one chat's status messages
+    progress_interval: float = 3.0
+    #: Telegram allows ~20 messages a minute in a group: edits there are spaced wider
+    group_progress_interval: float = 4.0
+    database: Path = Path("stylebot.sqlite3")
+    log_level: str = "INFO"
+    log_format: str = "json"
+
+    @property
+    def platforms(self) -> list[str]:
+        return [name for name in ("telegram", "discord") if getattr(self, name).token]
+
+
+def load_config(path: Path | None, env: typing.Mapping[str, str] | None = None) -> BotConfig:
+    """Read ``path`` (optional) and fill tokens from the environment."""
+    env = os.environ if env is None else env
+    raw: dict[str, Any] = {}
+    if path is not None:
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"Config file {path} not found. Copy config.example.toml "
+                              "and edit it.") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path} is not valid TOML: {exc}.") from None
+    for platform, var in TOKEN_ENV.items():
+        if env.get(var):
+            raw.setdefault(platform, {})["token"] = env[var]
+    config = build(BotConfig, raw, "")
+    if not config.platforms:
+        raise ConfigError("No platform has a token: set [telegram] token or "
+                          f"{TOKEN_ENV['telegram']}, and/or [discord] token or "
+                          f"{TOKEN_ENV['discord']}.")
+    check_ranges(config)
+    return config
+
+
+def build(cls: type, raw: Any, prefix: str) -> Any:
+    """Instantiate dataclass ``cls`` from a TOML table, rejecting unknown keys and bad types."""
+    where = prefix.rstrip(".") or "the top level"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"[{where}] must be a table.")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    for key in raw:
+        if key not in fields:
+            close = difflib.get_close_matches(key, fields, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise ConfigError(f"Unknown setting {prefix}{key} in {where}.{hint}")
+    values = {}
+    for name, value in raw.items():
+        hint = hints[name]
+        if dataclasses.is_dataclass(hint):
+            values[name] = build(hint, value, f"{prefix}{name}.")
+        else:
+            values[name] = convert(value, hint, f"{prefix}{name}")
+    return cls(**values)
+
+
+def convert(value: Any, hint: Any, key: str) -> Any:
+    args = typing.get_args(hint)
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        if value is None or value == "":
+            return None
+        hint = next(a for a in args if a is not type(None))
+        args = typing.get_args(hint)
+    if typing.get_origin(hint) is typing.Literal:
+        if value not in args:
+            raise ConfigError(f"{key} must be one of {', '.join(map(repr, args))} "
+                              f"(got {value!r}).")
+        return value
+    if hint is Secret:
+        if not isinstance(value, str):
+            raise ConfigError(f"{key} must be a string.")
+        return Secret(value.strip())
+    if hint is Path:
+        if not isinstance(value, str):
+            raise ConfigError(f"{key} must be a path string.")
+        return Path(value).expanduser()
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, hint) or (hint is int and isinstance(value, bool)):
+        raise ConfigError(f"{key} must be {hint.__name__} (got {value!r}).")
+    return value
+
+
+def check_ranges(config: BotConfig) -> None:
+    checks = [
+        (config.pool.workers >= 1, "pool.workers must be at least 1."),
+        (config.pool.max_queue >= 1, "pool.max_queue must be at least 1."),
+        (config.pool.per_user_running >= 1, "pool.per_user_running must be at least 1."),
+        (config.pool.per_user_waiting >= 0, "pool.per_user_waiting must be 0 or more."),
+        (config.pool.job_timeout > 0, "pool.job_timeout must be positive."),
+        (config.pool.threads >= 0, "pool.threads must be 0 (default) or more."),
+        (64 <= config.limits.max_size <= 4096, "limits.max_size must be 64..4096."),
+        (config.limits.max_steps >= 1, "limits.max_steps must be at least 1."),
+        (config.limits.max_upload_mb > 0, "limits.max_upload_mb must be positive."),
+        (config.limits.submissions_per_minute >= 1,
+         "limits.submissions_per_minute must be at least 1."),
+        (0 <= config.defaults.strength <= 10, "defaults.strength must be 0..10."),
+        (64 <= config.defaults.size <= config.limits.max_size,
+         "defaults.size must be between 64 and limits.max_size."),
+        (0 <= config.defaults.steps <= config.limits.max_steps,
+         "defaults.steps must be between 0 and limits.max_steps."),
+        (config.progress_interval >= 1.0, "progress_interval must be at least 1 second."),
+        (config.group_progress_interval >= 3.0,
+         "group_progress_interval must be at least 3 seconds (Telegram: 20 messages/minute)."),
+        (config.log_format in ("json", "text"), "log_format must be 'json' or 'text'."),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise ConfigError(message)
+
+
+def describe(config: BotConfig) -> str:
+    """The effective settings as TOML-like text, secrets masked, for ``check-config``."""
+    lines: list[str] = []
+
+    def emit(obj: Any, table: str) -> None:
+        nested = []
+        if table:
+            lines.append(f"\n[{table}]")
+        for f in dataclasses.fields(obj):
+            value = getattr(obj, f.name)
+            if dataclasses.is_dataclass(value):
+                nested.append((value, f.name))
+            elif isinstance(value, Secret):
+                lines.append(f"{f.name} = {value.masked()}")
+            elif value is None:
+                lines.append(f"{f.name} = (not set)")
+            else:
+                shown = str(value) if isinstance(value, Path) else value
+                lines.append(f"{f.name} = {shown!r}" if isinstance(shown, str)
+                             else f"{f.name} = {str(shown).lower() if isinstance(shown, bool) else shown}")
+        for value, name in nested:
+            emit(value, name)
+
+    emit(config, "")
+    lines.append(f"\n# platforms that will run: {', '.join(config.platforms)}")
+    return "\n".join(lines).lstrip("\n")

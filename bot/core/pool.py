@@ -1,0 +1,350 @@
+"""The job pool: a bounded queue in front of worker processes.
+
+``JobPool`` is the small interface front ends use. ``LocalJobPool`` runs the VGG19
+optimisation in local worker processes; a distributed backend (GPU workers on other
+hosts behind a queue such as Redis or RabbitMQ) implements the same five methods.
+
+Local design: the asyncio side owns all scheduling state and is never blocked. Each
+worker has a duplex pipe read by a daemon thread that hands messages to the loop with
+``call_soon_threadsafe``; job payloads are sent from a thread too. A dead worker fails
+only its own job and is replaced; a job that overruns its timeout, or ignores a cancel,
+gets its worker killed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import multiprocessing as mp
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ..config import PoolConfig
+from .jobs import (
+    Cancelled,
+    Failed,
+    Finished,
+    JobHandle,
+    JobSpec,
+    Owner,
+    PoolClosed,
+    Queued,
+    QueueFull,
+    Started,
+    UserBusy,
+)
+from .worker import WorkerOptions, worker_main
+
+log = logging.getLogger("stylebot.pool")
+
+#: seconds a worker gets to honour a cancel before it is killed and replaced
+CANCEL_GRACE = 3.0
+CRASHED = ("The painter process stopped unexpectedly (perhaps out of memory) while working "
+           "on your picture. Please try again, maybe with a smaller /weights size.")
+TIMED_OUT = "Your picture took too long and was stopped. Try fewer steps or a smaller size."
+SHUTTING_DOWN = ("The bot is restarting, so your picture was not started. Please send it "
+                 "again in a minute.")
+UNAVAILABLE = "The painter is not available right now ({}). The admins have been told."
+
+
+@dataclass(frozen=True)
+class PoolStats:
+    running: int
+    waiting: int
+    workers: int
+    max_queue: int
+
+
+class JobPool(Protocol):
+    async def submit(self, spec: JobSpec) -> JobHandle: ...
+
+    def cancel_owner(self, owner: Owner) -> list[JobHandle]: ...
+
+    def position(self, handle: JobHandle) -> int | None: ...
+
+    def stats(self) -> PoolStats: ...
+
+    async def shutdown(self, grace: float) -> None: ...
+
+
+class _Worker:
+    """One worker process and the bookkeeping the pool keeps about it."""
+
+    def __init__(self, pool: LocalJobPool, index: int) -> None:
+        ctx = mp.get_context("spawn")  # fork is unsafe with torch's threads
+        self.index = index
+        self.conn, child = ctx.Pipe(duplex=True)
+        self.cancel_seq = ctx.Value("q", 0, lock=False)
+        self.process = ctx.Process(target=worker_main, name=f"stylebot-worker-{index}",
+                                   args=(child, self.cancel_seq, pool.options), daemon=True)
+        self.process.start()
+        child.close()
+        self.ready = False
+        self.job: JobHandle | None = None
+        self.draining = False  # the job was cancelled/timed out; waiting for the worker to stop
+        self.kill_timer: asyncio.TimerHandle | None = None
+        self.timeout_timer: asyncio.TimerHandle | None = None
+        self.started = time.monotonic()
+        loop = asyncio.get_running_loop()
+        self.reader = threading.Thread(target=self._read, args=(loop, pool), daemon=True,
+                                       name=f"stylebot-worker-{index}-reader")
+        self.reader.start()
+
+    def _read(self, loop: asyncio.AbstractEventLoop, pool: LocalJobPool) -> None:
+        while True:
+            try:
+                message = self.conn.recv()
+            except (EOFError, OSError):
+                break
+            loop.call_soon_threadsafe(pool._on_message, self, message)
+        self.process.join()
+        if not loop.is_closed():
+            loop.call_soon_threadsafe(pool._on_exit, self)
+
+    @property
+    def idle(self) -> bool:
+        return self.ready and self.job is None and not self.draining
+
+    def kill(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+
+
+class LocalJobPool:
+    def __init__(self, config: PoolConfig) -> None:
+        self.config = config
+        self.options = WorkerOptions(config.weights, config.device, config.threads or None)
+        self.waiting: collections.deque[JobHandle] = collections.deque()
+        self.workers: list[_Worker] = []
+        self.closed = False
+        self.fatal: str | None = None
+        self._restarts: collections.deque[float] = collections.deque(maxlen=5)
+        self._respawn_pending = 0
+
+    async def start(self) -> None:
+        self.workers = [_Worker(self, i) for i in range(self.config.workers)]
+
+    async def wait_ready(self, timeout: float = 120.0) -> None:
+        """For tests and benchmarks: block until every worker has loaded its weights."""
+        deadline = time.monotonic() + timeout
+        while not all(w.ready for w in self.workers) and self.fatal is None:
+            if time.monotonic() > deadline:
+                raise TimeoutError("workers did not become ready")
+            await asyncio.sleep(0.05)
+
+    # ----- the JobPool interface -------------------------------------------------------
+    async def submit(self, spec: JobSpec) -> JobHandle:
+        if self.closed:
+            raise PoolClosed(SHUTTING_DOWN)
+        if self.fatal:
+            raise PoolClosed(UNAVAILABLE.format(self.fatal))
+        allowed = self.config.per_user_running + self.config.per_user_waiting
+        if len(self.jobs_of(spec.owner)) >= allowed:
+            raise UserBusy("You already have a picture in progress and one waiting. Wait for "
+                           "it, or /cancel it first.")
+        if len(self.waiting) >= self.config.max_queue:
+            raise QueueFull(f"The queue is full ({len(self.waiting)} pictures waiting). "
+                            "Please try again in a few minutes.")
+        handle = JobHandle(spec)
+        self.waiting.append(handle)
+        log.info("job queued", extra={"job": handle.id, "user": spec.owner.user_id,
+                                      "platform": spec.owner.platform, "chat": spec.chat,
+                                      "waiting": len(self.waiting)})
+        self._dispatch()
+        if handle in self.waiting:
+            self._announce_positions()
+        return handle
+
+    def cancel_owner(self, owner: Owner) -> list[JobHandle]:
+        """Cancel the owner's waiting and running jobs; the events say Cancelled at once."""
+        cancelled = [h for h in self.waiting if h.owner == owner]
+        for handle in cancelled:
+            self.waiting.remove(handle)
+            handle.emit(Cancelled())
+        for worker in self.workers:
+            if worker.job is not None and worker.job.owner == owner and not worker.draining:
+                cancelled.append(worker.job)
+                self._stop_running(worker, Cancelled())
+        if cancelled:
+            self._announce_positions()
+            log.info("jobs cancelled", extra={"user": owner.user_id, "platform": owner.platform,
+                                              "jobs": [h.id for h in cancelled]})
+        return cancelled
+
+    def position(self, handle: JobHandle) -> int | None:
+        """0 while running, 1.. while waiting, None when finished or unknown."""
+        if any(w.job is handle for w in self.workers):
+            return 0
+        try:
+            return self.waiting.index(handle) + 1
+        except ValueError:
+            return None
+
+    def stats(self) -> PoolStats:
+        return PoolStats(running=sum(1 for w in self.workers if w.job is not None),
+                         waiting=len(self.waiting),
+                         workers=sum(1 for w in self.workers if w.process.is_alive()),
+                         max_queue=self.config.max_queue)
+
+    def jobs_of(self, owner: Owner) -> list[JobHandle]:
+        running = [w.job for w in self.workers if w.job is not None and w.job.owner == owner]
+        return running + [h for h in self.waiting if h.owner == owner]
+
+    async def shutdown(self, grace: float) -> None:
+        """Refuse new jobs, tell waiting users, let running jobs finish within ``grace``."""
+        self.closed = True
+        while self.waiting:
+            self.waiting.popleft().emit(Failed(SHUTTING_DOWN, "shutdown"))
+        deadline = time.monotonic() + grace
+        while any(w.job is not None for w in self.workers) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        for worker in self.workers:
+            if worker.job is not None:
+                self._stop_running(worker, Failed(SHUTTING_DOWN, "shutdown"))
+        stop_by = time.monotonic() + CANCEL_GRACE
+        for worker in self.workers:
+            if worker.process.is_alive() and worker.job is None:
+                try:
+                    worker.conn.send(("stop",))
+                except OSError:
+                    pass
+        while any(w.process.is_alive() for w in self.workers) and time.monotonic() < stop_by:
+            await asyncio.sleep(0.05)
+        for worker in self.workers:
+            worker.kill()
+        await asyncio.to_thread(self._join_all)
+
+    def _join_all(self) -> None:
+        for worker in self.workers:
+            worker.process.join(timeout=5)
+            worker.reader.join(timeout=5)
+            worker.conn.close()
+
+    # ----- scheduling ------------------------------------------------------------------
+    def _dispatch(self) -> None:
+        """Start waiting jobs, oldest first, on idle workers, honouring per_user_running."""
+        for worker in self.workers:
+            if self.closed or not worker.idle:
+                continue
+            for handle in self.waiting:
+                running = sum(1 for w in self.workers
+                              if w.job is not None and w.job.owner == handle.owner)
+                if running < self.config.per_user_running:
+                    self.waiting.remove(handle)
+                    self._start(worker, handle)
+                    break
+
+    def _start(self, worker: _Worker, handle: JobHandle) -> None:
+        worker.job = handle
+        loop = asyncio.get_running_loop()
+        worker.timeout_timer = loop.call_later(self.config.job_timeout, self._timeout, worker,
+                                               handle)
+        handle.emit(Started())
+        log.info("job started", extra={"job": handle.id, "worker": worker.index,
+                                       "user": handle.owner.user_id})
+        # Payloads can be megabytes: a pipe write that size must not stall the loop.
+        send = asyncio.ensure_future(asyncio.to_thread(worker.conn.send,
+                                                       ("job", handle.seq, handle.spec)))
+        send.add_done_callback(lambda f: f.exception() and log.warning(
+            "could not send job to worker", extra={"job": handle.id}))
+        self._announce_positions()
+
+    def _announce_positions(self) -> None:
+        """Tell every waiting job its position, when it changed since last told."""
+        total = len(self.waiting)
+        for index, handle in enumerate(self.waiting, start=1):
+            if handle.last_queued != (index, total):
+                handle.last_queued = (index, total)
+                handle.emit(Queued(index, total))
+
+    def _stop_running(self, worker: _Worker, outcome: Cancelled | Failed) -> None:
+        """Tell the user now; make the worker stop within a step, or kill it."""
+        assert worker.job is not None
+        worker.job.emit(outcome)
+        worker.draining = True
+        worker.cancel_seq.value = worker.job.seq
+        loop = asyncio.get_running_loop()
+        worker.kill_timer = loop.call_later(CANCEL_GRACE, self._kill_stuck, worker, worker.job)
+
+    def _timeout(self, worker: _Worker, handle: JobHandle) -> None:
+        if worker.job is handle and not worker.draining:
+            log.warning("job timed out", extra={"job": handle.id})
+            self._stop_running(worker, Failed(TIMED_OUT, "timeout"))
+
+    def _kill_stuck(self, worker: _Worker, handle: JobHandle) -> None:
+        if worker.job is handle:
+            log.warning("worker ignored cancel; killing it", extra={"job": handle.id,
+                                                                  "worker": worker.index})
+            worker.kill()
+
+    def _finish(self, worker: _Worker) -> None:
+        for timer in (worker.timeout_timer, worker.kill_timer):
+            if timer is not None:
+                timer.cancel()
+        worker.job, worker.draining = None, False
+        worker.timeout_timer = worker.kill_timer = None
+        self._dispatch()
+
+    # ----- messages from workers (called on the loop) ------------------------------------
+    def _on_message(self, worker: _Worker, message: tuple[Any, ...]) -> None:
+        kind = message[0]
+        if kind == "ready":
+            worker.ready = True
+            log.info("worker ready", extra={"worker": worker.index, **message[1]})
+            self._dispatch()
+            return
+        if kind == "fatal":
+            self.fatal = message[1]
+            log.error("worker cannot start", extra={"worker": worker.index, "error": message[1]})
+            while self.waiting:
+                self.waiting.popleft().emit(Failed(UNAVAILABLE.format(message[1]), "unavailable"))
+            return
+        handle = worker.job
+        if handle is None or message[1] != handle.seq:
+            return  # a late message from a job already given up on
+        if kind == "progress":
+            if not worker.draining:
+                handle.emit(message[2])
+            return
+        if kind == "done":
+            event: Finished = message[2]
+            handle.emit(event)
+            log.info("job finished", extra={"job": handle.id, "seconds": round(event.seconds, 2),
+                                            "steps": event.steps})
+        elif kind == "failed":
+            handle.emit(Failed(message[2], message[3]))
+            log.info("job failed", extra={"job": handle.id, "reason": message[3]})
+        elif kind == "cancelled":
+            handle.emit(Cancelled())
+        self._finish(worker)
+
+    def _on_exit(self, worker: _Worker) -> None:
+        if worker not in self.workers:
+            return
+        code = worker.process.exitcode
+        worker.ready = False  # never dispatch to it again
+        if worker.job is not None:
+            log.error("worker died during a job", extra={"job": worker.job.id,
+                                                         "worker": worker.index, "exitcode": code})
+            worker.job.emit(Failed(CRASHED, "crash"))
+            self._finish(worker)
+        if self.closed:
+            return
+        index = self.workers.index(worker)
+        now = time.monotonic()
+        self._restarts.append(now)
+        # A worker that keeps dying at start (bad weights, no memory) must not spin.
+        burst = len(self._restarts) == self._restarts.maxlen and now - self._restarts[0] < 60
+        delay = 30.0 if burst or self.fatal else 0.0
+        log.warning("replacing worker", extra={"worker": worker.index, "exitcode": code,
+                                               "delay": delay})
+        asyncio.get_running_loop().call_later(delay, self._respawn, index, worker)
+
+    def _respawn(self, index: int, old: _Worker) -> None:
+        if self.closed or self.workers[index] is not old:
+            return
+        self.workers[index] = _Worker(self, old.index)
+

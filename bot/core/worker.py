@@ -1,0 +1,121 @@
+"""The worker process: loads VGG19 once, then runs one job at a time for the pool.
+
+Protocol over a duplex pipe (parent → worker): ``("job", seq, JobSpec)``, ``("stop",)``.
+Worker → parent: ``("ready", info)``, ``("fatal", message)``, ``("progress", seq, Progressed)``,
+``("done", seq, Finished)``, ``("failed", seq, message, reason)``, ``("cancelled", seq)``.
+Cancellation does not use the pipe: the parent writes the job's sequence number into a
+shared integer that ``should_stop`` polls every step.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import signal
+import time
+import traceback
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.sharedctypes import Synchronized
+
+from nst_engine import (
+    Cancelled,
+    InputImageError,
+    NSTError,
+    Progress,
+    SettingsError,
+    WeightsError,
+    stylize,
+)
+from nst_engine.stylize import adain_model, feature_extractor
+from nst_engine.device import autocast_dtype, select_device, set_threads
+from nst_engine.presets import DEFAULT, SEED
+from nst_engine.weights import load_vgg_weights
+
+from .jobs import Finished, JobSpec, Progressed
+
+log = logging.getLogger("stylebot.worker")
+
+UNAVAILABLE_MESSAGE = ("The painting model could not be loaded, so I can't paint right now. "
+                       "The admins can see why in the bot's log.")
+CRASH_MESSAGE = ("Something went wrong while painting your picture. Please try again; if it "
+                 "keeps happening, try a smaller size with /weights size 512.")
+
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    weights: str
+    device: str
+    threads: int | None
+
+
+def warm_up(options: WorkerOptions) -> dict[str, str]:
+    """Load everything once, so the first job starts as fast as the rest."""
+    set_threads(options.threads)
+    device = select_device(options.device)
+    weights = load_vgg_weights(options.weights)
+    for recipe in (DEFAULT, SEED):
+        feature_extractor(options.weights, max(recipe.content_layers + recipe.style_layers),
+                          recipe.padding, device)
+    adain_model(device, autocast_dtype(device, "auto"))
+    return {"device": str(device), "weights": weights.origin, "pid": str(os.getpid())}
+
+
+def worker_main(conn: Connection, cancel_seq: Synchronized, options: WorkerOptions) -> None:
+    # Ctrl-C goes to the whole process group; the parent decides when workers stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
+    try:
+        conn.send(("ready", warm_up(options)))
+    except NSTError as exc:
+        conn.send(("fatal", str(exc)))
+        return
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return  # the parent is gone
+        if message[0] == "stop":
+            return
+        _, seq, spec = message
+        try:
+            conn.send(run_job(conn, cancel_seq, seq, spec, parent))
+        except (BrokenPipeError, OSError):
+            return
+
+
+def run_job(conn: Connection, cancel_seq: Synchronized, seq: int, spec: JobSpec,
+            parent: int) -> tuple:
+    last_preview = [float("-inf")]
+
+    def should_stop() -> bool:
+        return cancel_seq.value == seq or os.getppid() != parent
+
+    def on_progress(p: Progress) -> None:
+        preview = None
+        now = time.monotonic()
+        if p.preview is not None and (now - last_preview[0] >= spec.preview_interval
+                                      or p.step == p.total):
+            last_preview[0] = now
+            buf = io.BytesIO()
+            p.preview.save(buf, format="JPEG", quality=85)
+            preview = buf.getvalue()
+        conn.send(("progress", seq, Progressed(p.step, p.total, p.scale, p.scales, p.elapsed,
+                                               p.eta, preview)))
+
+    try:
+        result = stylize(spec.content, spec.style, settings=spec.settings,
+                         on_progress=on_progress, should_stop=should_stop)
+    except Cancelled:
+        return ("cancelled", seq)
+    except (InputImageError, SettingsError) as exc:
+        return ("failed", seq, str(exc), "input")
+    except WeightsError as exc:
+        log.error("weights unavailable: %s", exc)
+        return ("failed", seq, UNAVAILABLE_MESSAGE, "unavailable")
+    except Exception:  # noqa: BLE001 - one job's bug must not take the worker down
+        traceback.print_exc()
+        return ("failed", seq, CRASH_MESSAGE, "error")
+    return ("done", seq, Finished(result.encode("png"), result.image.width, result.image.height,
+                                  result.seconds, result.steps, result.device, result.precision))

@@ -1,0 +1,161 @@
+"""The local job pool with real worker processes (seeded RANDOM VGG19 weights: mechanics only)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import io
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from bot.config import PoolConfig
+from bot.core.jobs import (
+    Cancelled,
+    Failed,
+    Finished,
+    JobHandle,
+    JobSpec,
+    Owner,
+    PoolClosed,
+    Progressed,
+    Queued,
+    QueueFull,
+    Started,
+    UserBusy,
+)
+from bot.core.pool import LocalJobPool
+from nst_engine import Settings
+from tests.conftest import gradient_image, stripes_image
+
+
+def spec(weights: Path, user: str = "u1", *, steps: int = 4, size: int = 48) -> JobSpec:
+    return JobSpec(Owner("test", user), chat="c1", content=gradient_image(size, size * 3 // 4),
+                   style=stripes_image(48, 48), preview_interval=0.0,
+                   settings=Settings(size=size, steps=steps, weights=str(weights),
+                                     precision="fp32", preview_every=1))
+
+
+async def outcome(handle: JobHandle, timeout: float = 60) -> list:
+    events = []
+
+    async def collect() -> None:
+        async for event in handle.events():
+            events.append(event)
+
+    await asyncio.wait_for(collect(), timeout)
+    return events
+
+
+@pytest.fixture
+async def pool(random_weights_path: Path):
+    config = PoolConfig(workers=1, max_queue=3, job_timeout=60, weights=str(random_weights_path))
+    p = LocalJobPool(config)
+    await p.start()
+    await p.wait_ready()
+    yield p
+    await p.shutdown(grace=0)
+
+
+async def test_a_job_reports_progress_with_previews_and_a_png(pool: LocalJobPool, random_weights_path: Path) -> None:
+    events = await outcome(await pool.submit(spec(random_weights_path, steps=4)))
+    assert isinstance(events[0], (Queued, Started))
+    progress = [e for e in events if isinstance(e, Progressed)]
+    assert [p.step for p in progress] == [1, 2, 3, 4]
+    assert all(p.preview_jpeg and p.preview_jpeg.startswith(b"\xff\xd8") for p in progress)
+    final = events[-1]
+    assert isinstance(final, Finished)
+    assert Image.open(io.BytesIO(final.png)).size == (final.width, final.height) == (48, 36)
+
+
+async def test_queue_positions_update_and_the_queue_is_bounded(pool: LocalJobPool, random_weights_path: Path) -> None:
+    running = await pool.submit(spec(random_weights_path, "a", steps=300))
+    waiting = [await pool.submit(spec(random_weights_path, u, steps=2)) for u in "bcd"]
+    assert [pool.position(h) for h in (running, *waiting)] == [0, 1, 2, 3]
+    with pytest.raises(QueueFull, match="3 pictures waiting"):
+        await pool.submit(spec(random_weights_path, "e"))
+    assert pool.stats().waiting == 3
+    pool.cancel_owner(Owner("test", "a"))
+    results = [await outcome(h) for h in waiting]
+    last_queued = [e for e in results[2] if isinstance(e, Queued)]
+    assert [q.position for q in last_queued] == [3, 2, 1]  # moved up as others finished
+    assert all(isinstance(r[-1], Finished) for r in results)
+
+
+async def test_per_user_limit_is_one_running_plus_one_waiting(pool: LocalJobPool, random_weights_path: Path) -> None:
+    first = await pool.submit(spec(random_weights_path, "same", steps=300))
+    await pool.submit(spec(random_weights_path, "same", steps=2))
+    with pytest.raises(UserBusy, match="/cancel"):
+        await pool.submit(spec(random_weights_path, "same"))
+    other = await pool.submit(spec(random_weights_path, "someone-else", steps=2))
+    assert pool.position(other) == 2
+    assert len(pool.cancel_owner(first.owner)) == 2
+
+
+async def test_cancel_stops_a_running_job_within_a_second(pool: LocalJobPool, random_weights_path: Path) -> None:
+    handle = await pool.submit(spec(random_weights_path, steps=5000))
+    async for event in handle.events():
+        if isinstance(event, Progressed) and event.step >= 2:
+            break
+    started = time.monotonic()
+    assert pool.cancel_owner(handle.owner) == [handle]
+    assert isinstance(handle.outcome, Cancelled)
+    nxt = await pool.submit(spec(random_weights_path, "next", steps=2))
+    events = await outcome(nxt)
+    assert isinstance(events[-1], Finished)
+    assert time.monotonic() - started < 10
+    assert pool.stats().workers == 1  # stopped cooperatively, not killed
+
+
+async def test_a_killed_worker_fails_only_its_job_and_is_replaced(pool: LocalJobPool, random_weights_path: Path) -> None:
+    victim = await pool.submit(spec(random_weights_path, "victim", steps=5000))
+    queued = await pool.submit(spec(random_weights_path, "bystander", steps=2))
+    async for event in victim.events():
+        if isinstance(event, Progressed):
+            break
+    os.kill(pool.workers[0].process.pid, signal.SIGKILL)
+    events = await outcome(victim)
+    assert isinstance(events[-1], Failed) and events[-1].reason == "crash"
+    assert "stopped unexpectedly" in events[-1].message
+    bystander = await outcome(queued, timeout=120)
+    assert isinstance(bystander[-1], Finished)  # a fresh worker picked it up
+
+
+async def test_timeout_stops_the_job(random_weights_path: Path) -> None:
+    p = LocalJobPool(PoolConfig(workers=1, job_timeout=1.0, weights=str(random_weights_path)))
+    await p.start()
+    try:
+        await p.wait_ready()
+        events = await outcome(await p.submit(spec(random_weights_path, steps=5000)))
+        assert isinstance(events[-1], Failed) and events[-1].reason == "timeout"
+    finally:
+        await p.shutdown(grace=0)
+
+
+async def test_shutdown_tells_waiting_users_and_leaves_no_processes(random_weights_path: Path) -> None:
+    p = LocalJobPool(PoolConfig(workers=1, weights=str(random_weights_path)))
+    await p.start()
+    await p.wait_ready()
+    running = await p.submit(spec(random_weights_path, "a", steps=5000))
+    waiting = await p.submit(spec(random_weights_path, "b", steps=2))
+    processes = [w.process for w in p.workers]
+    await p.shutdown(grace=0.2)
+    assert isinstance(waiting.outcome, Failed) and waiting.outcome.reason == "shutdown"
+    assert isinstance(running.outcome, Failed) and "restarting" in running.outcome.message
+    assert not any(proc.is_alive() for proc in processes)
+    with pytest.raises(PoolClosed):
+        await p.submit(spec(random_weights_path))
+
+
+async def test_missing_weights_fail_the_job_without_leaking_paths(pool: LocalJobPool, random_weights_path: Path) -> None:
+    bad = dataclasses.replace(spec(random_weights_path),
+                              settings=Settings(size=48, steps=2, weights="/no/such/file.pth"))
+    events = await outcome(await pool.submit(bad))
+    assert isinstance(events[-1], Failed) and events[-1].reason == "unavailable"
+    assert "/no/such" not in events[-1].message
+    follow_up = await outcome(await pool.submit(spec(random_weights_path, steps=2)))
+    assert isinstance(follow_up[-1], Finished)  # the worker survived

@@ -1,0 +1,142 @@
+"""stylize() mechanics on a seeded RANDOM VGG19 (fast; says nothing about looks).
+
+Real-weight behaviour is in test_real_weights.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+import torch
+
+from nst_engine import Cancelled, Progress, Settings, SettingsError, stylize
+from nst_engine.color import _RGB_TO_YCC
+from nst_engine.images import to_tensor
+from nst_engine.objective import StyleTargetCache
+from nst_engine.optimize import MIN_SHORT_SIDE, plan_scales
+from nst_engine.presets import DEFAULT, RECIPES, SEED
+from tests.conftest import gradient_image, png_bytes, stripes_image
+
+
+@pytest.fixture
+def fast_settings(random_weights_path: Path) -> Settings:
+    return Settings(size=64, steps=6, weights=str(random_weights_path), precision="fp32")
+
+
+def test_seed_preset_is_the_founding_recipe() -> None:
+    assert RECIPES["seed"] is SEED
+    assert SEED.content_layers == SEED.style_layers == (0, 5, 10, 19, 28)  # conv1_1 … conv5_1
+    assert (SEED.normalised_gram, SEED.relative) == (False, False)  # raw Grams, plain MSE
+    assert (SEED.content_weight, SEED.style_weight_at(5.0)) == (1.0, 0.01)
+    assert (SEED.optimizer, SEED.lr, SEED.steps, SEED.init) == ("adam", 0.01, 1000, "content")
+    assert SEED.min_scale == 0 and SEED.preview_every == 100 and SEED.tv_weight == 0
+    assert SEED.padding == "zeros"  # torchvision's features
+
+
+def test_seed_preset_runs_single_scale_with_snapshots_every_100(fast_settings: Settings) -> None:
+    seen: list[Progress] = []
+    result = stylize(png_bytes(gradient_image(40, 32)), png_bytes(stripes_image(32, 32)),
+                     settings=fast_settings.replace(preset="seed", steps=200), on_progress=seen.append)
+    assert result.scales == [(40, 32)]
+    assert [p.step for p in seen if p.preview is not None] == [100, 200]
+
+
+def test_schedule_is_coarse_to_fine_and_spends_the_steps() -> None:
+    plan = plan_scales(384, 512, DEFAULT, 100)
+    longs = [max(s.height, s.width) for s in plan]
+    assert longs == sorted(longs) and longs[-1] == 512 and longs[0] >= DEFAULT.min_scale
+    assert sum(s.steps for s in plan) == 100
+    assert plan[0].steps > plan[-1].steps  # coarse steps are the cheap ones
+    assert all(min(s.height, s.width) >= MIN_SHORT_SIDE for s in plan)
+
+
+def test_schedule_with_few_steps_keeps_the_finest_scales() -> None:
+    plan = plan_scales(384, 512, DEFAULT, 2)
+    assert [s.steps for s in plan] == [1, 1] and (plan[-1].height, plan[-1].width) == (384, 512)
+
+
+def test_small_images_are_not_upscaled(fast_settings: Settings) -> None:
+    result = stylize(png_bytes(gradient_image(50, 40)), png_bytes(stripes_image(64, 64)),
+                     settings=fast_settings.replace(size=512))
+    assert result.image.size == (50, 40)
+    assert all(w <= 50 and h <= 40 for w, h in result.scales)
+
+
+def test_aspect_ratio_is_kept(fast_settings: Settings) -> None:
+    result = stylize(png_bytes(gradient_image(300, 100)), png_bytes(stripes_image(64, 64)),
+                     settings=fast_settings.replace(size=120))
+    assert result.image.size == (120, 40)
+
+
+def test_progress_reports_every_step_with_eta(fast_settings: Settings) -> None:
+    seen: list[Progress] = []
+    stylize(png_bytes(gradient_image(64, 64)), png_bytes(stripes_image(64, 64)),
+            settings=fast_settings.replace(steps=8, preview_every=3), on_progress=seen.append)
+    assert [p.step for p in seen] == list(range(1, 9))
+    assert all(p.total == 8 for p in seen)
+    assert [p.step for p in seen if p.preview is not None] == [3, 6, 8]
+    assert all(max(p.preview.size) <= 256 for p in seen if p.preview is not None)
+    assert {"content", "style", "total"} <= set(seen[-1].losses)
+    assert seen[0].eta is None and seen[-2].eta is not None and seen[-1].eta == 0
+    assert all(a.elapsed <= b.elapsed for a, b in zip(seen, seen[1:]))
+    assert seen[-1].scale == seen[-1].scales
+
+
+def test_should_stop_cancels_within_one_step(fast_settings: Settings) -> None:
+    steps: list[int] = []
+    with pytest.raises(Cancelled):
+        stylize(png_bytes(gradient_image(64, 64)), png_bytes(stripes_image(64, 64)),
+                settings=fast_settings.replace(steps=50), on_progress=lambda p: steps.append(p.step),
+                should_stop=lambda: len(steps) >= 3)
+    assert steps == [1, 2, 3]
+
+
+def test_style_targets_are_cached(fast_settings: Settings) -> None:
+    cache = StyleTargetCache()
+    args = (png_bytes(gradient_image(64, 64)), png_bytes(stripes_image(64, 64)))
+    stylize(*args, settings=fast_settings, cache=cache)
+    misses = cache.misses
+    stylize(*args, settings=fast_settings.replace(strength=8), cache=cache)
+    assert cache.misses == misses and cache.hits >= misses
+
+
+def test_blend_weight_zero_equals_single_style(fast_settings: Settings) -> None:
+    content, a, b = png_bytes(gradient_image(64, 48)), png_bytes(stripes_image(64, 64)), \
+        png_bytes(gradient_image(64, 64, seed=5))
+    single = stylize(content, a, settings=fast_settings)
+    blended = stylize(content, [a, b], settings=fast_settings.replace(style_weights=(1.0, 0.0)))
+    diff = (to_tensor(single.image) - to_tensor(blended.image)).abs().max()
+    assert diff <= 2 / 255
+
+
+def test_blend_weights_must_match_styles(fast_settings: Settings) -> None:
+    with pytest.raises(SettingsError, match="one non-negative weight per style image"):
+        stylize(png_bytes(gradient_image(64, 48)), [png_bytes(stripes_image(64, 64))],
+                settings=fast_settings.replace(style_weights=(1.0, 2.0)))
+
+
+def test_preserve_colors_keeps_the_photos_chroma(fast_settings: Settings) -> None:
+    content = gradient_image(64, 48)
+    result = stylize(png_bytes(content), png_bytes(stripes_image(64, 64)),
+                     settings=fast_settings.replace(preserve_colors=True))
+    chroma = [torch.einsum("ij,bjhw->bihw", _RGB_TO_YCC, to_tensor(img))[:, 1:]
+              for img in (content, result.image)]
+    assert (chroma[0] - chroma[1]).abs().mean() < 0.02
+
+
+@pytest.mark.parametrize("changes,message", [
+    ({"strength": 11}, "strength must be between 0 and 10"),
+    ({"size": 8}, "size must be between 32 and 4096"),
+    ({"preset": "turbo"}, "preset must be one of default, seed, fast"),
+    ({"style_weights": (1.0, -1.0)}, "style_weights must be between 0 and more"),
+])
+def test_settings_are_validated(changes: dict, message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        Settings(**changes)
+
+
+def test_recipes_are_frozen() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        DEFAULT.steps = 1  # type: ignore[misc]
