@@ -86,7 +86,8 @@ class AdaIN(nn.Module):
         """
         feats = self.encode(content)
         total = sum(weights)
-        target = sum(w / total * adain(feats, m, s) for (m, s), w in zip(styles, weights, strict=True))
+        target = sum(w / total * adain(feats, mean, std)
+                     for (mean, std), w in zip(styles, weights, strict=True))
         assert isinstance(target, torch.Tensor)
         target = alpha * target + (1 - alpha) * feats.float()
         with torch.inference_mode():

@@ -7,7 +7,9 @@ noisy shared host):
     ``--seed-steps`` steps and the time taken, then the same recipe in our precision;
 (b) the time our default optimiser and schedule (multi-scale, from the AdaIN start, and
     again from the content image) take to reach that loss *on the seed's objective* at
-    the same size;
+    the same size; and our optimiser single-scale from the AdaIN start, because on this
+    objective (raw Grams dominated by conv1_1) upsampling a coarse result costs more
+    than the coarse scales save;
 (c) seconds per step of the default objective at 256 and 512 px, fp32 and ours;
 (d) the AdaIN preview at 512 px; (e) the default preset end to end at 512 px;
 (f) peak memory.
@@ -98,7 +100,7 @@ def square(img: Image.Image, size: int) -> torch.Tensor:
     return to_tensor(img.resize((size, size), Image.Resampling.LANCZOS))
 
 
-def run_seed(content: torch.Tensor, style: torch.Tensor, steps: int, device: torch.device,
+def run_seed(content: torch.Tensor, style: torch.Tensor, *, steps: int, device: torch.device,
              dtype: torch.dtype | None, target: float | None = None) -> Run:
     """The seed recipe for ``steps`` steps; with ``target``, when it first reaches it."""
     extractor, origin = feature_extractor("auto", max(SEED.style_layers), SEED.padding, device)
@@ -125,13 +127,14 @@ def run_seed(content: torch.Tensor, style: torch.Tensor, steps: int, device: tor
                reached=target is None)
 
 
-def run_ours_on_seed_objective(content: torch.Tensor, style: torch.Tensor, target: float,
+def run_ours_on_seed_objective(content: torch.Tensor, style: torch.Tensor, *, target: float,
                                init: str, device: torch.device, dtype: torch.dtype | None,
-                               max_steps: int) -> Run:
-    """Our optimiser and coarse-to-fine schedule, scored on the seed's objective."""
+                               max_steps: int, multiscale: bool = True) -> Run:
+    """Our optimiser (and coarse-to-fine schedule), scored on the seed's objective."""
     recipe: Recipe = dataclasses.replace(
-        SEED, optimizer=DEFAULT.optimizer, lr=DEFAULT.lr, min_scale=DEFAULT.min_scale,
-        scale_ratio=DEFAULT.scale_ratio, step_decay=DEFAULT.step_decay, init=init)  # type: ignore[arg-type]
+        SEED, optimizer=DEFAULT.optimizer, lr=DEFAULT.lr, history=DEFAULT.history,
+        min_scale=DEFAULT.min_scale if multiscale else 0, scale_ratio=DEFAULT.scale_ratio,
+        step_decay=DEFAULT.step_decay, init=init)  # type: ignore[arg-type]
     h, w = content.shape[-2:]
     coarse = plan_scales(h, w, recipe, DEFAULT.steps)[:-1]
     plan = [*coarse, Scale(h, w, max_steps)]
@@ -146,20 +149,21 @@ def run_ours_on_seed_objective(content: torch.Tensor, style: torch.Tensor, targe
 
     styles = [StyleImage(style, digest(style))]
     try:
-        optimise_scales(content.to(device), styles, [1.0], settings, recipe, plan, device,
-                        dtype, on_progress, lambda: state["reached_at"] is not None,
-                        STYLE_CACHE, started)
+        optimise_scales(content.to(device), styles, [1.0], settings=settings, recipe=recipe,
+                        plan=plan, device=device, dtype=dtype, on_progress=on_progress,
+                        stop=lambda: state["reached_at"] is not None, cache=STYLE_CACHE,
+                        started=started)
     except Cancelled:
         return Run(state["reached_at"], state["loss"], state["step"])
     return Run(time.perf_counter() - started, state["loss"], state["step"], reached=False)
 
 
-def seconds_per_step(size: int, device: torch.device, dtype: torch.dtype | None,
-                     content: Image.Image, style: Image.Image, steps: int = 5) -> float:
+def seconds_per_step(content: Image.Image, style: Image.Image, *, size: int,
+                     device: torch.device, dtype: torch.dtype | None, steps: int = 5) -> float:
     c = to_tensor(resize(content, size)).to(device)
     s = to_tensor(resize(style, size)).to(device)
-    extractor, origin = feature_extractor("auto", max(DEFAULT.style_layers + DEFAULT.content_layers),
-                                          DEFAULT.padding, device)
+    depth = max(DEFAULT.style_layers + DEFAULT.content_layers)
+    extractor, origin = feature_extractor("auto", depth, DEFAULT.padding, device)
     grams = style_targets(extractor, DEFAULT, [StyleImage(s, digest(s))], [1.0], size,
                           weights_origin=origin, dtype=dtype, device=device)
     objective = Objective(extractor, DEFAULT, content=c, style_grams=grams, style_weight=1.0,
@@ -203,29 +207,35 @@ def run(args: argparse.Namespace) -> int:
     device = select_device(args.device)
     dtype = autocast_dtype(device, args.precision)
     content_img, style_img, label = bench_images(args)
-    content, style = square(content_img, args.size).to(device), square(style_img, args.size).to(device)
+    content = square(content_img, args.size).to(device)
+    style = square(style_img, args.size).to(device)
     say = (lambda *a: None) if args.json else (lambda *a: print(*a, file=sys.stderr, flush=True))
     say(f"bench: {label}, {args.size}², device {device}, ours in {precision_name(dtype)}")
 
     say(f"(a) seed recipe, fp32, {args.seed_steps} steps …")
-    seed = run_seed(content, style, args.seed_steps, device, None)
+    seed = run_seed(content, style, steps=args.seed_steps, device=device, dtype=None)
     say(f"    loss {seed.loss:.4g} in {seed.seconds:.1f} s")
     seed_same = seed
     if dtype is not None:
         say(f"(a') seed recipe in {precision_name(dtype)}, until it reaches {seed.loss:.4g} …")
-        seed_same = run_seed(content, style, args.seed_steps, device, dtype, target=seed.loss)
+        seed_same = run_seed(content, style, steps=args.seed_steps, device=device, dtype=dtype,
+                             target=seed.loss)
         say(f"    {'reached' if seed_same.reached else 'did not reach'} it: loss "
             f"{seed_same.loss:.4g} after {seed_same.steps} steps, {seed_same.seconds:.1f} s")
     ours = {}
-    for init in ("adain", "content"):
-        say(f"(b) ours from the {init} start, to the seed's loss …")
-        ours[init] = run_ours_on_seed_objective(content, style, seed.loss, init, device, dtype,
-                                                args.max_steps)
-        say(f"    {'reached' if ours[init].reached else 'did not reach'} in "
-            f"{ours[init].seconds:.2f} s, {ours[init].steps} steps")
+    for name, init, multiscale in (("adain", "adain", True), ("content", "content", True),
+                                   ("adain_single_scale", "adain", False)):
+        say(f"(b) ours from the {init} start, {'multi' if multiscale else 'single'}-scale, "
+            "to the seed's loss …")
+        ours[name] = run_ours_on_seed_objective(content, style, target=seed.loss, init=init,
+                                                device=device, dtype=dtype,
+                                                max_steps=args.max_steps, multiscale=multiscale)
+        say(f"    {'reached' if ours[name].reached else 'did not reach'} in "
+            f"{ours[name].seconds:.2f} s, {ours[name].steps} steps")
 
     say("(c) seconds per step of the default objective …")
-    per_step = {f"{s}_{precision_name(d)}": seconds_per_step(s, device, d, content_img, style_img)
+    per_step = {f"{s}_{precision_name(d)}": seconds_per_step(content_img, style_img, size=s,
+                                                             device=device, dtype=d)
                 for s in (256, 512) for d in dict.fromkeys((None, dtype))}
     say("    " + ", ".join(f"{k}: {v:.3f}" for k, v in per_step.items()))
 
@@ -234,7 +244,8 @@ def run(args: argparse.Namespace) -> int:
     s512 = to_tensor(resize(style_img, 512)).to(device)
     settings = Settings(preset="fast")
     styles = [StyleImage(s512, digest(s512))]
-    adain_s = timed(lambda: adain_transfer(c512, styles, [1.0], settings, device, dtype), device)
+    adain_s = timed(lambda: adain_transfer(c512, styles, [1.0], settings=settings,
+                                           device=device, dtype=dtype), device)
     say(f"    {adain_s:.3f} s")
 
     say("(e) default preset end to end at 512 px …")
@@ -258,6 +269,9 @@ def run(args: argparse.Namespace) -> int:
         "speedup": seed.seconds / best.seconds,
         "speedup_same_precision": seed_same.seconds / best.seconds,
         "adain_start_speedup": ours["content"].seconds / best.seconds,
+        "ours_single_scale_seconds": ours["adain_single_scale"].seconds,
+        "ours_single_scale_steps": ours["adain_single_scale"].steps,
+        "speedup_single_scale": seed.seconds / ours["adain_single_scale"].seconds,
         "seconds_per_step": per_step,
         "adain_seconds": adain_s, "adain_size": list(c512.shape[-2:][::-1]),
         "default_512_seconds": default_run.seconds, "default_512_steps": default_run.steps,

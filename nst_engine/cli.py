@@ -25,7 +25,7 @@ def add_settings_options(parser: argparse.ArgumentParser) -> None:
         if not f.metadata.get("cli", True):
             continue
         flag = "--" + f.name.replace("_", "-")
-        kind, optional = unwrap(hints[f.name])
+        kind = unwrap(hints[f.name])
         help_text = f.metadata["help"]
         low, high = f.metadata.get("low"), f.metadata.get("high")
         if low is not None and high is not None:
@@ -43,15 +43,14 @@ def add_settings_options(parser: argparse.ArgumentParser) -> None:
                                 default=None, help=help_text)
 
 
-def unwrap(hint: Any) -> tuple[Any, bool]:
-    """(inner type, optional?) for ``X | None``; Literal types become str."""
+def unwrap(hint: Any) -> Any:
+    """The inner type of ``X | None``; Literal types become str."""
     args = typing.get_args(hint)
-    optional = isinstance(hint, types.UnionType) and type(None) in args
-    if optional:
+    if isinstance(hint, types.UnionType) and type(None) in args:
         hint = next(a for a in args if a is not type(None))
     if typing.get_origin(hint) is typing.Literal:
         hint = str
-    return hint, optional
+    return hint
 
 
 def settings_from_args(args: argparse.Namespace, **overrides: Any) -> Settings:
@@ -74,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     add_settings_options(run)
 
-    from . import bench, panels  # noqa: PLC0415 - heavy modules, only for these commands
+    from . import bench, panels
 
     bench.add_arguments(sub.add_parser("bench", help=bench.__doc__.splitlines()[0]))
     panels.add_arguments(sub.add_parser("panels", help=panels.__doc__.splitlines()[0]))

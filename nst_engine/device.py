@@ -21,7 +21,8 @@ def select_device(spec: str = "auto") -> torch.device:
     try:
         device = torch.device(spec)
     except RuntimeError as exc:
-        raise SettingsError(f"device must be auto, cpu, cuda, cuda:N or mps (got {spec!r}).") from exc
+        raise SettingsError(
+            f"device must be auto, cpu, cuda, cuda:N or mps (got {spec!r}).") from exc
     if device.type == "cuda" and not torch.cuda.is_available():
         raise SettingsError("device is cuda but PyTorch sees no CUDA GPU here; use auto or cpu.")
     if device.type == "mps" and not torch.backends.mps.is_available():

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Union
+from typing import BinaryIO
 
 import numpy as np
 import torch
@@ -28,7 +28,7 @@ from .errors import (
     TooManyPixelsError,
 )
 
-ImageSource = Union[bytes, bytearray, memoryview, str, os.PathLike, BinaryIO, Image.Image]
+ImageSource = bytes | bytearray | memoryview | str | os.PathLike | BinaryIO | Image.Image
 
 
 @dataclass(frozen=True)

@@ -78,17 +78,27 @@ class _GramMSE(torch.autograd.Function):
 
 
 class StyleLoss(nn.Module):
-    """Mean squared difference between Gram matrices (target given as a Gram)."""
+    """Mean squared difference between Gram matrices (target given as a Gram).
 
-    def __init__(self, target_gram: torch.Tensor, *, normalised_gram: bool, relative: bool) -> None:
+    Unnormalised Grams grow with the number of positions, so on a coarse scale of a
+    multi-scale run both Grams are multiplied by ``positions_ratio`` (final pixels /
+    this scale's pixels): the coarse objective then approximates the final one instead
+    of being 16x weaker in style per halving of the size. 1 at the final scale.
+    """
+
+    def __init__(self, target_gram: torch.Tensor, *, normalised_gram: bool, relative: bool,
+                 positions_ratio: float = 1.0) -> None:
         super().__init__()
+        ratio = 1.0 if normalised_gram else positions_ratio
+        target_gram = target_gram * ratio
         self.register_buffer("target", widen(target_gram.detach()))
         self.normalised_gram = normalised_gram
+        self.ratio = ratio
         self.scale = 1.0 / max(mean_square(target_gram).item(), 1e-24) if relative else 1.0
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         h, w = features.shape[-2:]
-        norm = float(h * w) if self.normalised_gram else 1.0
+        norm = float(h * w) if self.normalised_gram else 1.0 / self.ratio
         with torch.autocast(features.device.type, enabled=False):
             return _GramMSE.apply(features, self.target, norm) * self.scale
 

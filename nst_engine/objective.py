@@ -80,7 +80,7 @@ class Objective(nn.Module):
 
     def __init__(self, extractor: VGGFeatures, recipe: Recipe, *, content: torch.Tensor,
                  style_grams: dict[int, torch.Tensor], style_weight: float,
-                 dtype: torch.dtype | None) -> None:
+                 dtype: torch.dtype | None, positions_ratio: float = 1.0) -> None:
         super().__init__()
         self.extractor, self.recipe, self.dtype = extractor, recipe, dtype
         self.device = content.device
@@ -91,7 +91,8 @@ class Objective(nn.Module):
             str(i): ContentLoss(feats[i], relative=recipe.relative) for i in recipe.content_layers})
         self.style_losses = nn.ModuleDict({
             str(i): StyleLoss(style_grams[i], normalised_gram=recipe.normalised_gram,
-                              relative=recipe.relative) for i in recipe.style_layers})
+                              relative=recipe.relative, positions_ratio=positions_ratio)
+            for i in recipe.style_layers})
         # Relative recipes average layers so strength does not depend on how many there
         # are; the seed recipe sums them, as written.
         n_c, n_s = len(recipe.content_layers), len(recipe.style_layers)

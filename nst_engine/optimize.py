@@ -85,7 +85,7 @@ def optimise(image: torch.Tensor, objective: Objective, recipe: Recipe, steps: i
             adam.step()
         return x.detach()
 
-    lbfgs = torch.optim.LBFGS([x], lr=recipe.lr, max_iter=1, history_size=20,
+    lbfgs = torch.optim.LBFGS([x], lr=recipe.lr, max_iter=1, history_size=recipe.history,
                               tolerance_grad=0.0, tolerance_change=0.0)
 
     def closure() -> torch.Tensor:

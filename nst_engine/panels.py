@@ -67,7 +67,8 @@ def run(args: argparse.Namespace) -> int:
                                   f"{result.steps} steps, {result.precision}", height))
             print(f"{content_path.stem} × {style_path.stem}: {preset} {result.seconds:.1f} s")
         panel = Image.new("RGB", (sum(t.width for t in tiles), height), "white")
-        for tile, x in zip(tiles, itertools.accumulate([0] + [t.width for t in tiles])):
+        offsets = itertools.accumulate([0] + [t.width for t in tiles])
+        for tile, x in zip(tiles, offsets, strict=False):
             panel.paste(tile, (x, 0))
         out = args.out / f"{content_path.stem}__{style_path.stem}.jpg"
         panel.save(out, quality=90)

@@ -37,10 +37,10 @@ class EtaClock:
     the rate measured on small scales extrapolates to large ones.
     """
 
-    def __init__(self, plan: Sequence[tuple[int, int]]) -> None:
-        """``plan``: (steps, pixels) for each scale, in order."""
+    def __init__(self, plan: Sequence[tuple[int, int]], *, started: float | None = None) -> None:
+        """``plan``: (steps, pixels) for each scale, in order; ``started``: perf_counter()."""
         self.plan = list(plan)
-        self.start = time.perf_counter()
+        self.start = time.perf_counter() if started is None else started
         self.done_work = 0.0
         self.timed_work = 0.0
         self.timed_seconds = 0.0
@@ -73,10 +73,3 @@ class EtaClock:
 def report_every(cadence: int, step: int, total: int) -> bool:
     """Previews at every ``cadence`` steps and always at the last one."""
     return cadence > 0 and (step % cadence == 0 or step == total)
-
-
-def merge_losses(parts: Mapping[str, float], extra: Mapping[str, float] | None = None) -> dict[str, float]:
-    out = dict(parts)
-    if extra:
-        out.update(extra)
-    return out

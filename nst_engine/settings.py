@@ -28,8 +28,8 @@ def option(default: Any, help: str, *, low: float | None = None, high: float | N
 
 @dataclass(frozen=True, kw_only=True)
 class Settings:
-    preset: Preset = option("default", "default: best quality per second (multi-scale "
-                            "L-BFGS); seed: the founding recipe (Adam, 1000 steps); "
+    preset: Preset = option("default", "default: best quality per second (AdaIN start, "
+                            "multi-scale L-BFGS); seed: the founding recipe (Adam, 1000 steps); "
                             "fast: AdaIN, about a second")
     size: int = option(512, "long side of the result in pixels (never larger than the "
                        "content image)", low=32, high=4096)
@@ -45,8 +45,8 @@ class Settings:
         None, "blend weights, one per style image (default: equal)", low=0.0)
     init: Init = option("auto", "starting image: content, adain (the fast preview), or "
                         "auto (the preset's choice)")
-    alpha: float = option(1.0, "AdaIN strength for the fast preset and the adain start",
-                          low=0.0, high=1.0)
+    alpha: float = option(1.0, "AdaIN mix for the fast preset and the adain start (scaled "
+                          "down further by a strength below 5)", low=0.0, high=1.0)
     precision: Precision = option("auto", "arithmetic: auto picks bf16/fp16 where measured "
                                   "safe, else fp32")
     weights: str = option("auto", "VGG19 weights: auto, normalised, torchvision, or a path "

@@ -14,15 +14,26 @@ from .adain import adain_model
 from .color import preserve_colors
 from .device import autocast_dtype, memory_format, select_device, set_threads
 from .errors import Cancelled, SettingsError
-from .images import DEFAULT_LIMITS, ImageLimits, ImageSource, encode, fit_size, load_image, resize, to_pil, to_tensor
+from .images import (
+    DEFAULT_LIMITS,
+    ImageLimits,
+    ImageSource,
+    encode,
+    fit_size,
+    load_image,
+    resize,
+    to_pil,
+    to_tensor,
+)
 from .objective import STYLE_CACHE, Objective, StyleImage, StyleTargetCache, digest, style_targets
 from .optimize import Scale, optimise, plan_scales
-from .presets import RECIPES, Recipe
+from .presets import DEFAULT_STRENGTH, RECIPES, Recipe
 from .progress import EtaClock, Progress, ProgressCallback, StopCheck, report_every
 from .settings import Settings
 from .vgg import VGGFeatures, resize_to
 from .weights import load_vgg_weights
 
+DEFAULT_SETTINGS = Settings()
 #: Style images are kept at most this much larger than they will be used, to bound memory.
 STYLE_HEADROOM = 1.5
 
@@ -56,7 +67,7 @@ def precision_name(dtype: torch.dtype | None) -> str:
 
 
 def stylize(content: ImageSource, style: ImageSource | Sequence[ImageSource], *,
-            settings: Settings = Settings(), on_progress: ProgressCallback | None = None,
+            settings: Settings = DEFAULT_SETTINGS, on_progress: ProgressCallback | None = None,
             should_stop: StopCheck | None = None, limits: ImageLimits = DEFAULT_LIMITS,
             cache: StyleTargetCache = STYLE_CACHE) -> Result:
     """Paint ``content`` in the style of ``style`` (one image, or several to blend).
@@ -91,7 +102,8 @@ def stylize(content: ImageSource, style: ImageSource | Sequence[ImageSource], *,
     height, width = content_t.shape[-2:]
 
     if settings.preset == "fast":
-        out = adain_transfer(content_t, styles, blend, settings, device, dtype)
+        out = adain_transfer(content_t, styles, blend, settings=settings, device=device,
+                             dtype=dtype)
         steps, losses, scales = 1, {}, [(width, height)]
         if settings.preserve_colors:
             out = preserve_colors(out, content_t)
@@ -102,8 +114,10 @@ def stylize(content: ImageSource, style: ImageSource | Sequence[ImageSource], *,
         recipe = RECIPES[settings.preset]
         steps = settings.steps or recipe.steps
         plan = plan_scales(height, width, recipe, steps)
-        out, losses = optimise_scales(content_t, styles, blend, settings, recipe, plan, device,
-                                      dtype, on_progress, stop, cache, started)
+        out, losses = optimise_scales(content_t, styles, blend, settings=settings, recipe=recipe,
+                                      plan=plan, device=device, dtype=dtype,
+                                      on_progress=on_progress, stop=stop, cache=cache,
+                                      started=started)
         scales = [(s.width, s.height) for s in plan]
         if settings.preserve_colors:
             out = preserve_colors(out, content_t)
@@ -112,7 +126,7 @@ def stylize(content: ImageSource, style: ImageSource | Sequence[ImageSource], *,
 
 
 def adain_transfer(content: torch.Tensor, styles: Sequence[StyleImage], blend: Sequence[float],
-                   settings: Settings, device: torch.device, dtype: torch.dtype | None,
+                   *, settings: Settings, device: torch.device, dtype: torch.dtype | None,
                    long_side: int | None = None) -> torch.Tensor:
     """AdaIN result at ``content``'s size; the style statistics are taken at ``long_side``."""
     model = adain_model(device, dtype)
@@ -123,19 +137,22 @@ def adain_transfer(content: torch.Tensor, styles: Sequence[StyleImage], blend: S
         f = side * settings.style_scale / max(h, w)
         stats.append(model.style_stats(resize_to(s.tensor, (max(16, round(h * f)),
                                                             max(16, round(w * f))))))
-    return model.transfer(content, stats, blend, settings.alpha)
+    # Below the default strength the AdaIN mix fades towards the photo, so strength
+    # behaves the same in the fast preset and as the optimisation's starting point.
+    alpha = settings.alpha * min(1.0, settings.strength / DEFAULT_STRENGTH)
+    return model.transfer(content, stats, blend, alpha)
 
 
 def optimise_scales(content: torch.Tensor, styles: Sequence[StyleImage], blend: Sequence[float],
-                    settings: Settings, recipe: Recipe, plan: Sequence[Scale],
+                    *, settings: Settings, recipe: Recipe, plan: Sequence[Scale],
                     device: torch.device, dtype: torch.dtype | None,
                     on_progress: ProgressCallback | None, stop: StopCheck,
-                    cache: StyleTargetCache, started: float) -> tuple[torch.Tensor, dict[str, float]]:
+                    cache: StyleTargetCache, started: float
+                    ) -> tuple[torch.Tensor, dict[str, float]]:
     depth = max(recipe.content_layers + recipe.style_layers)
     extractor, origin = feature_extractor(settings.weights, depth, recipe.padding, device)
     total = sum(s.steps for s in plan)
-    clock = EtaClock([(s.steps, s.pixels) for s in plan])
-    clock.start = started
+    clock = EtaClock([(s.steps, s.pixels) for s in plan], started=started)
     init = settings.init if settings.init != "auto" else recipe.init
     image: torch.Tensor | None = None
     done = 0
@@ -144,15 +161,16 @@ def optimise_scales(content: torch.Tensor, styles: Sequence[StyleImage], blend: 
         size = (scale.height, scale.width)
         content_s = resize_to(content, size)
         if image is None:
-            image = (adain_transfer(content_s, styles, blend, settings, device, dtype)
-                     if init == "adain" else content_s)
+            image = (adain_transfer(content_s, styles, blend, settings=settings, device=device,
+                                    dtype=dtype) if init == "adain" else content_s)
         else:
             image = resize_to(image, size)
         grams = style_targets(extractor, recipe, styles, blend,
                               round(max(size) * settings.style_scale), weights_origin=origin,
                               dtype=dtype, device=device, cache=cache)
         objective = Objective(extractor, recipe, content=content_s, style_grams=grams,
-                              style_weight=recipe.style_weight_at(settings.strength), dtype=dtype)
+                              style_weight=recipe.style_weight_at(settings.strength), dtype=dtype,
+                              positions_ratio=plan[-1].pixels / scale.pixels)
         clock.restart_interval()
         first_step = done + 1
 
@@ -168,8 +186,8 @@ def optimise_scales(content: torch.Tensor, styles: Sequence[StyleImage], blend: 
             if on_progress is None:
                 return
             preview = None
-            cadence = recipe.preview_every if settings.preview_every is None else settings.preview_every
-            if report_every(cadence, done, total):
+            cadence = settings.preview_every
+            if report_every(recipe.preview_every if cadence is None else cadence, done, total):
                 shown = preserve_colors(x.detach(), content) if settings.preserve_colors else x
                 preview = preview_image(shown, settings)
             on_progress(Progress(done, total, index, len(plan), (scale.width, scale.height),

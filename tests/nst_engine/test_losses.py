@@ -10,7 +10,7 @@ from nst_engine.losses import ContentLoss, StyleLoss, gram, total_variation
 def test_gram_matches_hand_computation() -> None:
     # Two channels over a 2x2 map: F = [[1, 2, 3, 4], [0, 1, 0, 1]]
     f = torch.tensor([[[[1.0, 2.0], [3.0, 4.0]], [[0.0, 1.0], [0.0, 1.0]]]])
-    expected = torch.tensor([[[1 + 4 + 9 + 16, 0 + 2 + 0 + 4], [6, 0 + 1 + 0 + 1]]], dtype=torch.float)
+    expected = torch.tensor([[[1.0 + 4 + 9 + 16, 0 + 2 + 0 + 4], [6, 0 + 1 + 0 + 1]]])
     assert torch.equal(gram(f, normalised=False), expected)
     assert torch.allclose(gram(f), expected / 4)
 
@@ -48,7 +48,7 @@ def test_normalised_style_loss_does_not_depend_on_image_size() -> None:
 def test_relative_losses_do_not_depend_on_activation_scale() -> None:
     """A weight source whose layer is 7x louder gives the same loss: one strength fits all."""
     torch.manual_seed(0)
-    x, style, content = torch.rand(1, 32, 10, 10), torch.rand(1, 32, 10, 10), torch.rand(1, 32, 10, 10)
+    x, style, content = (torch.rand(1, 32, 10, 10) for _ in range(3))
     for k in (1.0, 7.0):
         s = StyleLoss(gram(style * k), normalised_gram=True, relative=True)(x * k)
         c = ContentLoss(content * k, relative=True)(x * k)

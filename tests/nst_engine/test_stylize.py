@@ -6,6 +6,7 @@ Real-weight behaviour is in test_real_weights.py.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from pathlib import Path
 
 import pytest
@@ -38,7 +39,8 @@ def test_seed_preset_is_the_founding_recipe() -> None:
 def test_seed_preset_runs_single_scale_with_snapshots_every_100(fast_settings: Settings) -> None:
     seen: list[Progress] = []
     result = stylize(png_bytes(gradient_image(40, 32)), png_bytes(stripes_image(32, 32)),
-                     settings=fast_settings.replace(preset="seed", steps=200), on_progress=seen.append)
+                     settings=fast_settings.replace(preset="seed", steps=200),
+                     on_progress=seen.append)
     assert result.scales == [(40, 32)]
     assert [p.step for p in seen if p.preview is not None] == [100, 200]
 
@@ -80,7 +82,7 @@ def test_progress_reports_every_step_with_eta(fast_settings: Settings) -> None:
     assert all(max(p.preview.size) <= 256 for p in seen if p.preview is not None)
     assert {"content", "style", "total"} <= set(seen[-1].losses)
     assert seen[0].eta is None and seen[-2].eta is not None and seen[-1].eta == 0
-    assert all(a.elapsed <= b.elapsed for a, b in zip(seen, seen[1:]))
+    assert all(a.elapsed <= b.elapsed for a, b in itertools.pairwise(seen))
     assert seen[-1].scale == seen[-1].scales
 
 
@@ -88,7 +90,8 @@ def test_should_stop_cancels_within_one_step(fast_settings: Settings) -> None:
     steps: list[int] = []
     with pytest.raises(Cancelled):
         stylize(png_bytes(gradient_image(64, 64)), png_bytes(stripes_image(64, 64)),
-                settings=fast_settings.replace(steps=50), on_progress=lambda p: steps.append(p.step),
+                settings=fast_settings.replace(steps=50),
+                on_progress=lambda p: steps.append(p.step),
                 should_stop=lambda: len(steps) >= 3)
     assert steps == [1, 2, 3]
 

