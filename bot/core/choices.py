@@ -46,10 +46,11 @@ class Choices:
         return dataclasses.replace(self, **updates)
 
     def engine_settings(self, pool: PoolConfig) -> Settings:
+        # A preview every step: the worker encodes one only when the chat may be edited.
         return Settings(preset=self.preset, size=self.size, steps=self.steps or None,  # type: ignore[arg-type]
                         strength=self.strength, preserve_colors=self.keep_colors,
                         weights=pool.weights, device=pool.device,
-                        threads=pool.threads or None, format="png")
+                        threads=pool.threads or None, format="png", preview_every=1)
 
     def summary(self) -> str:
         """One line for captions."""

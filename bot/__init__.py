@@ -1,0 +1,1 @@
+"""Stylebot: Telegram and Discord front ends on one platform-free core (``bot.core``)."""

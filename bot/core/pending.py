@@ -1,0 +1,123 @@
+"""Images waiting for their partner, per (platform, chat, user), so group users never mix.
+
+A pair fills content first, then style, unless the user says which one an image is.
+"First" means first *sent*: uploads are decoded concurrently and may finish out of
+order, so images carry their message's position and are ordered by it.
+Pairs expire after ``ttl`` seconds of silence; the store is bounded so a flood of
+half-pairs cannot grow memory without limit.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Literal
+
+from PIL import Image
+
+Role = Literal["content", "style"]
+ROLE_WORDS: dict[str, Role] = {"content": "content", "photo": "content",
+                               "style": "style", "painting": "style"}
+
+
+@dataclass
+class Slot:
+    image: Image.Image
+    order: int  # the message's position in the chat (Telegram message_id, Discord snowflake)
+    explicit: bool  # the user named its role
+
+
+@dataclass
+class PendingPair:
+    slots: dict[Role, Slot] = field(default_factory=dict)
+    touched: float = field(default_factory=time.monotonic)
+
+    @property
+    def content(self) -> Image.Image | None:
+        return self.slots["content"].image if "content" in self.slots else None
+
+    @property
+    def style(self) -> Image.Image | None:
+        return self.slots["style"].image if "style" in self.slots else None
+
+    @property
+    def reply_to(self) -> int | None:
+        """Where the job's status goes: the latest image's message."""
+        return max((slot.order for slot in self.slots.values()), default=None)
+
+    def put(self, slot: Slot, role: Role | None) -> None:
+        if role is not None:
+            self.slots[role] = slot
+            return
+        other = self.slots.get("content")
+        if other is not None and not other.explicit and "style" not in self.slots \
+                and other.order > slot.order:
+            self.slots["style"], self.slots["content"] = other, slot  # sent earlier: the photo
+            return
+        self.slots[self.missing or "style"] = slot
+
+    @property
+    def complete(self) -> bool:
+        return self.content is not None and self.style is not None
+
+    @property
+    def missing(self) -> Role | None:
+        if self.content is None:
+            return "content"
+        return "style" if self.style is None else None
+
+
+def role_from_text(text: str | None) -> Role | None:
+    """'content' / 'style' (or 'photo' / 'painting') anywhere in a caption picks the role."""
+    for word in (text or "").lower().replace(",", " ").split():
+        if word.strip(".!:") in ROLE_WORDS:
+            return ROLE_WORDS[word.strip(".!:")]
+    return None
+
+
+class PendingPairs:
+    def __init__(self, ttl: float, max_pairs: int = 1000) -> None:
+        self.ttl = ttl
+        self.max_pairs = max_pairs
+        self._pairs: OrderedDict[tuple[str, str, str], PendingPair] = OrderedDict()
+
+    def _expire(self) -> None:
+        now = time.monotonic()
+        for key in [k for k, p in self._pairs.items() if now - p.touched > self.ttl]:
+            del self._pairs[key]
+        while len(self._pairs) > self.max_pairs:
+            self._pairs.popitem(last=False)
+
+    def get(self, key: tuple[str, str, str]) -> PendingPair | None:
+        self._expire()
+        return self._pairs.get(key)
+
+    def add(self, key: tuple[str, str, str], image: Image.Image, role: Role | None,
+            order: int) -> PendingPair:
+        """Put ``image`` (from the message at ``order``) in the pair: in ``role`` if the
+        user said, else by sending order (photo first)."""
+        self._expire()
+        pair = self._pairs.pop(key, None) or PendingPair()
+        pair.put(Slot(image, order, role is not None), role)
+        pair.touched = time.monotonic()
+        self._pairs[key] = pair
+        return pair
+
+    def swap(self, key: tuple[str, str, str]) -> PendingPair | None:
+        pair = self.get(key)
+        if pair is not None:
+            swapped: dict[Role, Slot] = {}
+            if "content" in pair.slots:
+                swapped["style"] = pair.slots["content"]
+            if "style" in pair.slots:
+                swapped["content"] = pair.slots["style"]
+            for slot in swapped.values():
+                slot.explicit = True  # the user has spoken: keep these roles
+            pair.slots = swapped
+            pair.touched = time.monotonic()
+        return pair
+
+    def pop(self, key: tuple[str, str, str]) -> PendingPair | None:
+        self._expire()
+        return self._pairs.pop(key, None)

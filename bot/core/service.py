@@ -1,0 +1,106 @@
+"""The platform-free bot: what Telegram and Discord handlers call after parsing a message.
+
+It owns the pool, the settings store, pending pairs, rate limits and the status
+followers, so a front end only translates platform events into these calls and
+implements a ``StatusView`` for its own message format.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from PIL import Image
+
+from ..config import BotConfig
+from .choices import Choices
+from .jobs import JobHandle, JobSpec, Owner, PoolError
+from .pending import PendingPairs
+from .pool import JobPool
+from .ratelimit import SlidingWindow
+from .recent import RecentJob, RecentJobs
+from .status import ChatThrottles, StatusView, follow
+from .store import SettingsStore
+
+log = logging.getLogger("stylebot.service")
+
+#: builds the platform's status message for a job: (handle, rerun token) -> view
+ViewFactory = Callable[[JobHandle, str], Awaitable[StatusView]]
+
+
+class SlowDown(PoolError):
+    """Too many submissions from one user in a minute."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    owner: Owner
+    chat: str  # platform-qualified, e.g. "telegram:-100123"
+    group: bool
+    content: Image.Image
+    style: Image.Image
+    choices: Choices
+
+
+class Stylebot:
+    def __init__(self, config: BotConfig, pool: JobPool, store: SettingsStore) -> None:
+        self.config = config
+        self.pool = pool
+        self.store = store
+        self.defaults = Choices.from_defaults(config.defaults)
+        self.pending = PendingPairs(config.limits.pending_ttl)
+        self.recent = RecentJobs()
+        self.submissions = SlidingWindow(config.limits.submissions_per_minute, 60.0)
+        #: explanations of refused input, per user: a flood of stickers gets a few answers
+        self.notices = SlidingWindow(3, 30.0)
+        self._group_chats: set[str] = set()
+        self.throttles = ChatThrottles(self.interval)
+        self._followers: set[asyncio.Task[object]] = set()
+
+    def interval(self, chat: str) -> float:
+        if chat in self._group_chats:
+            return self.config.group_progress_interval
+        return self.config.progress_interval
+
+    async def choices(self, owner: Owner, chat_id: str | int | None) -> Choices:
+        return await self.store.effective(owner.platform, owner.user_id, chat_id, self.defaults)
+
+    async def start(self, submission: Submission, make_view: ViewFactory) -> JobHandle:
+        """Queue a job and follow it with the platform's view; PoolError says why not."""
+        if not self.submissions.allow(f"{submission.owner.platform}:{submission.owner.user_id}"):
+            raise SlowDown("You're sending pictures faster than I can paint them. Please wait "
+                           "a minute, then send them again.")
+        if submission.group:
+            self._group_chats.add(submission.chat)
+        choices = submission.choices
+        content = fit_for(submission.content, choices.size)
+        spec = JobSpec(submission.owner, submission.chat, content, submission.style,
+                       choices.engine_settings(self.config.pool),
+                       preview_interval=self.interval(submission.chat))
+        handle = await self.pool.submit(spec)
+        token = self.recent.remember(RecentJob(submission.owner, submission.chat,
+                                               submission.group, content, submission.style,
+                                               choices))
+        try:
+            view = await make_view(handle, token)
+        except Exception:
+            self.pool.cancel_owner(submission.owner)
+            raise
+        task = asyncio.create_task(follow(handle, view, self.throttles), name=f"follow-{handle.id}")
+        self._followers.add(task)
+        task.add_done_callback(self._followers.discard)
+        return handle
+
+    async def drain(self, timeout: float) -> None:
+        """Wait for status followers to deliver their last words (shutdown)."""
+        if self._followers:
+            await asyncio.wait(list(self._followers), timeout=timeout)
+
+
+def fit_for(image: Image.Image, size: int) -> Image.Image:
+    """The content at the result's size: smaller payloads, and reruns reuse it as is."""
+    from nst_engine.images import resize
+
+    return resize(image, size)

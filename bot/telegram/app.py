@@ -1,0 +1,106 @@
+"""The Telegram front end: python-telegram-bot wired to the platform-free core."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+
+from telegram import BotCommand, Update
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackContext,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from ..config import TelegramConfig
+from ..core.service import Stylebot
+from .common import TelegramState
+from .handlers.help import show_help
+from .handlers.images import on_album, on_image
+from .handlers.jobs import cancel_command, queue_command, swap_command
+from .handlers.rerun import rerun_button
+from .handlers.stylize import stylize_command
+from .handlers.unsupported import not_an_image, unknown_command
+from .handlers.weights import weights_button, weights_command
+from .media import AlbumCollector
+
+log = logging.getLogger("stylebot.telegram")
+
+COMMANDS = [
+    BotCommand("stylize", "paint a photo in the style of a painting"),
+    BotCommand("weights", "show or change your settings"),
+    BotCommand("queue", "your place in line"),
+    BotCommand("cancel", "stop your picture"),
+    BotCommand("swap", "swap the photo and the painting"),
+    BotCommand("help", "how it works"),
+]
+
+IMAGES = filters.PHOTO | filters.Document.IMAGE
+
+
+def build_application(config: TelegramConfig, core: Stylebot) -> Application:
+    assert config.token is not None
+    app = (ApplicationBuilder().token(config.token.reveal())
+           .base_url(config.base_url).base_file_url(config.base_file_url)
+           .local_mode(config.local_mode)
+           # Handlers download and decode; they must not queue behind each other.
+           .concurrent_updates(256)
+           .build())
+    app.bot_data["stylebot"] = TelegramState(core, config, defaultdict(asyncio.Lock))
+    app.bot_data["albums"] = AlbumCollector(
+        config.album_wait, lambda items: on_album(items, CallbackContext(app)))
+    app.add_handler(CommandHandler(["start", "help"], show_help))
+    app.add_handler(CommandHandler("stylize", stylize_command))
+    app.add_handler(MessageHandler(IMAGES & filters.CaptionRegex(r"^/stylize(@\w+)?\b"),
+                                   stylize_command))
+    app.add_handler(CommandHandler("weights", weights_command))
+    app.add_handler(CommandHandler("cancel", cancel_command))
+    app.add_handler(CommandHandler("queue", queue_command))
+    app.add_handler(CommandHandler("swap", swap_command))
+    app.add_handler(MessageHandler(IMAGES, on_image))
+    app.add_handler(CallbackQueryHandler(weights_button, pattern=r"^w:"))
+    app.add_handler(CallbackQueryHandler(rerun_button, pattern=r"^rr:"))
+    app.add_handler(MessageHandler(filters.COMMAND, unknown_command))
+    app.add_handler(MessageHandler(
+        filters.Sticker.ALL | filters.VIDEO | filters.ANIMATION | filters.VOICE
+        | filters.AUDIO | filters.VIDEO_NOTE | filters.Document.ALL, not_an_image))
+    app.add_error_handler(on_error)
+    return app
+
+
+async def on_error(update: object, context: CallbackContext) -> None:
+    log.error("handler failed", exc_info=context.error,
+              extra={"update_id": getattr(update, "update_id", None)})
+
+
+class TelegramFrontend:
+    """Starts and stops python-telegram-bot inside the bot's own event loop."""
+
+    name = "telegram"
+
+    def __init__(self, config: TelegramConfig, core: Stylebot) -> None:
+        self.app = build_application(config, core)
+
+    async def start(self) -> None:
+        await self.app.initialize()
+        await self.app.bot.set_my_commands(COMMANDS)
+        await self.app.start()
+        assert self.app.updater is not None
+        await self.app.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+        log.info("telegram polling", extra={"bot": self.app.bot.username})
+
+    async def stop_receiving(self) -> None:
+        """Stop taking updates; the bot can still send (results, shutdown notes)."""
+        if self.app.updater is not None and self.app.updater.running:
+            await self.app.updater.stop()
+
+    async def stop(self) -> None:
+        await self.stop_receiving()
+        if self.app.running:
+            await self.app.stop()
+        await self.app.shutdown()

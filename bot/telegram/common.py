@@ -1,0 +1,127 @@
+"""What every Telegram handler needs: the core, ids, per-user locks, and starting a job."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+
+from PIL import Image
+from telegram import Chat, Message, ReplyParameters, User
+from telegram.constants import ChatType
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from ..config import TelegramConfig
+from ..core.choices import Choices
+from ..core.jobs import JobHandle, Owner, PoolError, Queued, Started
+from ..core.service import Stylebot, Submission
+from ..core.status import status_text
+from ..core.uploads import thumbnail_jpeg
+from .status import TelegramStatusView, patiently, telegram_call
+
+log = logging.getLogger("stylebot.telegram")
+PLATFORM = "telegram"
+
+
+@dataclass
+class TelegramState:
+    """Per-application state kept in ``bot_data``."""
+
+    core: Stylebot
+    config: TelegramConfig
+    locks: defaultdict[tuple[str, str, str], asyncio.Lock]
+
+
+def state(context: ContextTypes.DEFAULT_TYPE) -> TelegramState:
+    return context.bot_data["stylebot"]
+
+
+def owner_of(user: User) -> Owner:
+    return Owner(PLATFORM, str(user.id))
+
+
+def chat_key(chat: Chat) -> str:
+    return f"{PLATFORM}:{chat.id}"
+
+
+def is_group(chat: Chat) -> bool:
+    return chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
+
+
+def pending_key(message: Message) -> tuple[str, str, str]:
+    assert message.from_user is not None
+    return (PLATFORM, str(message.chat_id), str(message.from_user.id))
+
+
+def mention(user: User) -> str:
+    return f"@{user.username}" if user.username else user.first_name
+
+
+async def choices_for(context: ContextTypes.DEFAULT_TYPE, user: User, chat: Chat) -> Choices:
+    chat_id = chat.id if is_group(chat) else None
+    return await state(context).core.choices(owner_of(user), chat_id)
+
+
+async def reply(message: Message, text: str) -> Message | None:
+    """Answer ``message``; a refusal from Telegram (flood, blocked) is logged, not raised."""
+    try:
+        async with telegram_call():
+            return await message.reply_text(
+                text, reply_parameters=ReplyParameters(message.message_id,
+                                                       allow_sending_without_reply=True))
+    except Exception:  # noqa: BLE001 - an unanswered note must not break the handler
+        log.warning("could not reply", exc_info=True, extra={"chat": message.chat_id})
+        return None
+
+
+async def notice(context: ContextTypes.DEFAULT_TYPE, message: Message, text: str) -> None:
+    """Explain a refusal, but only a few times per user per half minute (flood guard)."""
+    user = message.from_user
+    key = f"{PLATFORM}:{user.id if user else message.chat_id}"
+    if state(context).core.notices.allow(key):
+        await reply(message, text)
+
+
+async def start_job(context: ContextTypes.DEFAULT_TYPE, message: Message, user: User,
+                    content: Image.Image, style: Image.Image, *,
+                    choices: Choices | None = None, reply_to: int | None = None
+                    ) -> JobHandle | None:
+    """Queue a job; its status and result answer ``reply_to`` (default: ``message``)."""
+    reply_to = reply_to or message.message_id
+    core = state(context).core
+    choices = choices or await choices_for(context, user, message.chat)
+    submission = Submission(owner_of(user), chat_key(message.chat), is_group(message.chat),
+                            content, style, choices)
+
+    async def make_view(handle: JobHandle, token: str) -> TelegramStatusView:
+        thumbnail = await thumbnail_jpeg(content)
+        status = await patiently(lambda: message.reply_photo(
+            thumbnail, caption=status_text(initial_status(core, handle)),
+            reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True)))
+        return TelegramStatusView(context.bot, status, reply_to=reply_to,
+                                  choices=choices, token=token,
+                                  requester=mention(user) if is_group(message.chat) else None)
+
+    try:
+        handle = await core.start(submission, make_view)
+    except PoolError as exc:
+        await reply(message, f"⚠️ {exc}")
+        return None
+    except TelegramError:
+        log.warning("could not post a status message", exc_info=True,
+                    extra={"chat": message.chat_id})
+        await reply(message, "⚠️ Telegram didn't let me answer just now. Please send the "
+                    "pictures again in a minute.")
+        return None
+    log.info("job submitted", extra={"job": handle.id, "user": user.id, "chat": message.chat_id,
+                                     "preset": choices.preset, "size": choices.size})
+    return handle
+
+
+def initial_status(core: Stylebot, handle: JobHandle) -> Queued | Started:
+    position = core.pool.position(handle)
+    if position:
+        return Queued(position, core.pool.stats().waiting)
+    return Started()

@@ -1,0 +1,44 @@
+"""/stylize: start a pair. In groups the bot answers with a prompt to reply to, because in
+privacy mode it only sees replies to its own messages."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from nst_engine import InputImageError
+
+from ..common import is_group, mention, notice, pending_key, reply, state
+from ..media import download_image, has_image
+from .images import ask_for_missing, take_images
+
+
+async def stylize_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    if message is None or message.from_user is None:
+        return
+    if has_image(message):  # a picture captioned /stylize
+        await take_images([message], context)
+        return
+    st = state(context)
+    replied = message.reply_to_message
+    if has_image(replied):  # /stylize as a reply to a photo: that photo is the content
+        assert replied is not None
+        try:
+            image = await download_image(replied, st.core.config.limits, "photo",
+                                         local_mode=st.config.local_mode)
+        except InputImageError as exc:
+            await notice(context, message, f"⚠️ {exc}")
+            return
+        key = pending_key(message)
+        async with st.locks[key]:
+            pair = st.core.pending.add(key, image, "content", order=replied.message_id)
+        await ask_for_missing(message, pair)
+        return
+    if is_group(message.chat):
+        await reply(message, f"{mention(message.from_user)}: reply to this message with two "
+                    "pictures — first the photo, then the painting whose style you want "
+                    "(or both at once as an album).")
+    else:
+        await reply(message, "Send me a photo, then the painting whose style you want "
+                    "(or both at once as an album).")

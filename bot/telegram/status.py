@@ -1,0 +1,137 @@
+"""One status message per job: a photo whose caption and picture are edited in place,
+then the result posted as a reply to the user's message."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import warnings
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
+from typing import TypeVar
+
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputMediaPhoto,
+    Message,
+    ReplyParameters,
+)
+from telegram.error import BadRequest, RetryAfter, TelegramError
+
+from ..core.choices import Choices
+from ..core.jobs import Failed, Finished, Progressed, Queued, Started
+from ..core.status import RateLimited, status_text
+
+log = logging.getLogger("stylebot.telegram")
+T = TypeVar("T")
+
+#: Telegram shows photos at most this large and recompresses them; bigger results are
+#: also sent as a document, which keeps every pixel
+PHOTO_MAX_SIDE = 1280
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():  # PTB 22 deprecates the int form in favour of timedelta
+        warnings.simplefilter("ignore")
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+@contextlib.asynccontextmanager
+async def telegram_call() -> AsyncIterator[None]:
+    """Turn Telegram's flood answer into the core's RateLimited; ignore no-op edits."""
+    try:
+        yield
+    except RetryAfter as exc:
+        raise RateLimited(retry_seconds(exc)) from exc
+    except BadRequest as exc:
+        if "not modified" not in exc.message.lower():
+            raise
+
+
+async def patiently(call: Callable[[], Awaitable[T]], attempts: int = 4) -> T:
+    """Send something that must arrive (the first status reply): wait out 429s."""
+    for _ in range(attempts - 1):
+        try:
+            return await call()
+        except RetryAfter as exc:
+            await asyncio.sleep(retry_seconds(exc))
+    return await call()
+
+
+def rerun_buttons(token: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[
+        InlineKeyboardButton("💪 Stronger", callback_data=f"rr:{token}:stronger"),
+        InlineKeyboardButton("🪶 Weaker", callback_data=f"rr:{token}:weaker"),
+        InlineKeyboardButton("🎨 Keep colours", callback_data=f"rr:{token}:keep_colors"),
+    ]])
+
+
+class TelegramStatusView:
+    def __init__(self, bot: Bot, status: Message, *, reply_to: int, choices: Choices,
+                 token: str, requester: str | None) -> None:
+        self.bot = bot
+        self.status = status
+        self.reply_to = reply_to
+        self.choices = choices
+        self.token = token
+        self.requester = requester  # named in group captions, so everyone sees whose it is
+        self._photo_sent = False
+
+    @property
+    def chat_id(self) -> int:
+        return self.status.chat_id
+
+    async def show(self, event: Queued | Started | Progressed) -> None:
+        caption = status_text(event)
+        async with telegram_call():
+            if isinstance(event, Progressed) and event.preview_jpeg:
+                await self.bot.edit_message_media(
+                    chat_id=self.chat_id, message_id=self.status.message_id,
+                    media=InputMediaPhoto(event.preview_jpeg, caption=caption))
+            else:
+                await self.bot.edit_message_caption(
+                    chat_id=self.chat_id, message_id=self.status.message_id, caption=caption)
+
+    def caption(self, event: Finished) -> str:
+        who = f" for {self.requester}" if self.requester else ""
+        return f"🖼 Done{who} in {event.seconds:.0f} s · {self.choices.summary()}"
+
+    async def finished(self, event: Finished) -> None:
+        reply = ReplyParameters(message_id=self.reply_to, allow_sending_without_reply=True)
+        async with telegram_call():
+            if not self._photo_sent:
+                await self.bot.send_photo(self.chat_id, event.png, caption=self.caption(event),
+                                          reply_parameters=reply,
+                                          reply_markup=rerun_buttons(self.token))
+                self._photo_sent = True
+            if max(event.width, event.height) > PHOTO_MAX_SIDE:
+                await self.bot.send_document(
+                    self.chat_id, event.png, filename=f"stylebot-{event.width}x{event.height}.png",
+                    caption="Full resolution", reply_parameters=reply)
+        await self._remove_status()
+
+    async def failed(self, event: Failed) -> None:
+        await self._replace_status(f"⚠️ {event.message}")
+
+    async def cancelled(self) -> None:
+        await self._replace_status("✖️ Cancelled.")
+
+    async def _replace_status(self, text: str) -> None:
+        async with telegram_call():
+            try:
+                await self.bot.edit_message_caption(
+                    chat_id=self.chat_id, message_id=self.status.message_id, caption=text)
+            except BadRequest:  # the status message is gone: say it in a new one
+                await self.bot.send_message(
+                    self.chat_id, text, reply_parameters=ReplyParameters(
+                        message_id=self.reply_to, allow_sending_without_reply=True))
+
+    async def _remove_status(self) -> None:
+        try:
+            await self.bot.delete_message(self.chat_id, self.status.message_id)
+        except TelegramError:
+            log.info("could not delete a status message", extra={"chat": self.chat_id})

@@ -1,0 +1,86 @@
+"""Run the real bot (pool, store, front ends) against the local fake platforms."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import io
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from bot.config import BotConfig, DefaultsConfig, LimitsConfig, PoolConfig, Secret, TelegramConfig
+from bot.core.pool import LocalJobPool
+from bot.core.service import Stylebot
+from bot.core.store import SettingsStore
+from bot.telegram.app import TelegramFrontend
+from tests.conftest import gradient_image, png_bytes, stripes_image
+from tests.fakes.telegram_api import FakeTelegram
+
+
+def jpeg(img: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, format="JPEG", quality=92)
+    return buf.getvalue()
+
+
+PHOTO = jpeg(gradient_image(120, 90))
+PAINTING = jpeg(stripes_image(96, 96))
+PNG_PHOTO = png_bytes(gradient_image(100, 80, seed=3))
+
+
+def small_config(tmp_path: Path, weights: str, **overrides: Any) -> BotConfig:
+    """Small, fast settings: 64 px results in a few steps."""
+    base = BotConfig(
+        telegram=TelegramConfig(token=Secret("0"), album_wait=0.3),
+        pool=PoolConfig(workers=1, max_queue=4, job_timeout=120, shutdown_grace=1.0,
+                        weights=weights, threads=1),
+        limits=LimitsConfig(max_size=256, submissions_per_minute=30),
+        defaults=DefaultsConfig(size=64, steps=6),
+        progress_interval=1.0, group_progress_interval=3.0,
+        database=tmp_path / "settings.sqlite3", log_format="text")
+    return dataclasses.replace(base, **overrides)
+
+
+@dataclasses.dataclass
+class TelegramBot:
+    fake: FakeTelegram
+    core: Stylebot
+    pool: LocalJobPool
+    store: SettingsStore
+    front: TelegramFrontend
+
+
+@contextlib.asynccontextmanager
+async def telegram_bot(fake: FakeTelegram, config: BotConfig) -> AsyncIterator[TelegramBot]:
+    """The bot as ``nst-bot run`` assembles it, pointed at ``fake``."""
+    config = dataclasses.replace(config, telegram=dataclasses.replace(
+        config.telegram, token=Secret(fake.token), base_url=fake.base_url,
+        base_file_url=fake.base_file_url))
+    store = SettingsStore(config.database)
+    await store.open()
+    pool = LocalJobPool(config.pool)
+    await pool.start()
+    core = Stylebot(config, pool, store)
+    front = TelegramFrontend(config.telegram, core)
+    try:
+        await pool.wait_ready()
+        await front.start()
+        yield TelegramBot(fake, core, pool, store, front)
+    finally:
+        await front.stop_receiving()
+        await pool.shutdown(config.pool.shutdown_grace)
+        await core.drain(timeout=10)
+        await front.stop()
+        await store.close()
+
+
+async def wait_until(predicate: Any, timeout: float = 30.0, what: str = "condition") -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)

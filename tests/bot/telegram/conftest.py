@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.bot.harness import TelegramBot, telegram_bot, small_config
+from tests.fakes.telegram_api import FakeTelegram
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as tg:
+        yield tg
+
+
+@pytest.fixture
+async def tgbot(fake: FakeTelegram, tmp_path: Path, random_weights_path: Path) -> AsyncIterator[TelegramBot]:
+    """The bot on seeded RANDOM weights (fast; these tests are about the chat flows)."""
+    async with telegram_bot(fake, small_config(tmp_path, str(random_weights_path))) as bot:
+        yield bot
