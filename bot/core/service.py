@@ -16,7 +16,7 @@ from PIL import Image
 
 from ..config import BotConfig
 from .choices import Choices
-from .jobs import JobHandle, JobSpec, Owner, PoolError
+from .jobs import JobHandle, JobSpec, Owner, PoolError, Queued, Started
 from .pending import PendingPairs
 from .pool import JobPool
 from .ratelimit import SlidingWindow
@@ -92,6 +92,11 @@ class Stylebot:
         self._followers.add(task)
         task.add_done_callback(self._followers.discard)
         return handle
+
+    def initial_status(self, handle: JobHandle) -> Queued | Started:
+        """What a status message says when it is first posted."""
+        position = self.pool.position(handle)
+        return Queued(position, self.pool.stats().waiting) if position else Started()
 
     async def drain(self, timeout: float) -> None:
         """Wait for status followers to deliver their last words (shutdown)."""

@@ -15,7 +15,7 @@ from telegram.ext import ContextTypes
 
 from ..config import TelegramConfig
 from ..core.choices import Choices
-from ..core.jobs import JobHandle, Owner, PoolError, Queued, Started
+from ..core.jobs import JobHandle, Owner, PoolError
 from ..core.service import Stylebot, Submission
 from ..core.status import status_text
 from ..core.uploads import thumbnail_jpeg
@@ -98,7 +98,7 @@ async def start_job(context: ContextTypes.DEFAULT_TYPE, message: Message, user: 
     async def make_view(handle: JobHandle, token: str) -> TelegramStatusView:
         thumbnail = await thumbnail_jpeg(content)
         status = await patiently(lambda: message.reply_photo(
-            thumbnail, caption=status_text(initial_status(core, handle)),
+            thumbnail, caption=status_text(core.initial_status(handle)),
             reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True)))
         return TelegramStatusView(context.bot, status, reply_to=reply_to,
                                   choices=choices, token=token,
@@ -118,10 +118,3 @@ async def start_job(context: ContextTypes.DEFAULT_TYPE, message: Message, user: 
     log.info("job submitted", extra={"job": handle.id, "user": user.id, "chat": message.chat_id,
                                      "preset": choices.preset, "size": choices.size})
     return handle
-
-
-def initial_status(core: Stylebot, handle: JobHandle) -> Queued | Started:
-    position = core.pool.position(handle)
-    if position:
-        return Queued(position, core.pool.stats().waiting)
-    return Started()

@@ -10,14 +10,18 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
 from PIL import Image
 
 from bot.config import BotConfig, DefaultsConfig, LimitsConfig, PoolConfig, Secret, TelegramConfig
 from bot.core.pool import LocalJobPool
 from bot.core.service import Stylebot
 from bot.core.store import SettingsStore
+from bot.discord.app import DiscordFrontend
 from bot.telegram.app import TelegramFrontend
 from tests.conftest import gradient_image, png_bytes, stripes_image
+from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.telegram_api import FakeTelegram
 
 
@@ -46,36 +50,57 @@ def small_config(tmp_path: Path, weights: str, **overrides: Any) -> BotConfig:
 
 
 @dataclasses.dataclass
-class TelegramBot:
-    fake: FakeTelegram
+class RunningBot:
     core: Stylebot
     pool: LocalJobPool
     store: SettingsStore
-    front: TelegramFrontend
+    telegram: TelegramFrontend | None
+    discord: DiscordFrontend | None
+
+
+TelegramBot = RunningBot
 
 
 @contextlib.asynccontextmanager
-async def telegram_bot(fake: FakeTelegram, config: BotConfig) -> AsyncIterator[TelegramBot]:
-    """The bot as ``nst-bot run`` assembles it, pointed at ``fake``."""
-    config = dataclasses.replace(config, telegram=dataclasses.replace(
-        config.telegram, token=Secret(fake.token), base_url=fake.base_url,
-        base_file_url=fake.base_file_url))
+async def running_bot(config: BotConfig, *, telegram: FakeTelegram | None = None,
+                      discord: FakeDiscord | None = None) -> AsyncIterator[RunningBot]:
+    """The bot as ``nst-bot run`` assembles it (one pool, one store), pointed at the fakes."""
+    if telegram is not None:
+        config = dataclasses.replace(config, telegram=dataclasses.replace(
+            config.telegram, token=Secret(telegram.token), base_url=telegram.base_url,
+            base_file_url=telegram.base_file_url))
+    if discord is not None:
+        config = dataclasses.replace(config, discord=dataclasses.replace(
+            config.discord, token=Secret(discord.token), api_base_url=discord.api_base_url,
+            gateway_url=discord.gateway_url))
+    saved = Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
     store = SettingsStore(config.database)
     await store.open()
     pool = LocalJobPool(config.pool)
     await pool.start()
     core = Stylebot(config, pool, store)
-    front = TelegramFrontend(config.telegram, core)
+    tg = TelegramFrontend(config.telegram, core) if telegram is not None else None
+    dc = (DiscordFrontend(config.discord, core, guild_ready_timeout=0.05)
+          if discord is not None else None)
+    fronts = [f for f in (tg, dc) if f is not None]
     try:
         await pool.wait_ready()
-        await front.start()
-        yield TelegramBot(fake, core, pool, store, front)
+        for front in fronts:
+            await front.start()
+        yield RunningBot(core, pool, store, tg, dc)
     finally:
-        await front.stop_receiving()
+        for front in fronts:
+            await front.stop_receiving()
         await pool.shutdown(config.pool.shutdown_grace)
         await core.drain(timeout=10)
-        await front.stop()
+        for front in fronts:
+            await front.stop()
         await store.close()
+        Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = saved
+
+
+def telegram_bot(fake: FakeTelegram, config: BotConfig) -> contextlib.AbstractAsyncContextManager[RunningBot]:
+    return running_bot(config, telegram=fake)
 
 
 async def wait_until(predicate: Any, timeout: float = 30.0, what: str = "condition") -> None:

@@ -1,0 +1,119 @@
+"""The Discord front end: discord.py 2.x wired to the platform-free core.
+
+discord.py reads its REST base from ``discord.http.Route.BASE`` and, for a non-sharded
+client, connects straight to ``DiscordWebSocket.DEFAULT_GATEWAY``; both are set from the
+config so the bot can talk to a Discord-compatible server (or a test fake).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import discord
+import yarl
+from discord import app_commands
+from discord.gateway import DiscordWebSocket
+from PIL import Image
+
+from ..config import DiscordConfig
+from ..core.choices import Choices
+from ..core.jobs import JobHandle
+from ..core.service import Stylebot
+from ..core.status import status_text
+from .commands import register
+from .common import start_job, upload_limit
+from .messages import on_mention
+from .rerun import RerunView
+from .status import DiscordStatusView, MessageTarget
+
+log = logging.getLogger("stylebot.discord")
+
+
+class StylebotClient(discord.Client):
+    def __init__(self, config: DiscordConfig, core: Stylebot, **options: object) -> None:
+        intents = discord.Intents.default()
+        # Slash commands need no privileged intent. Mentions carry their content anyway;
+        # message_content only adds replies to pictures posted without a mention.
+        intents.message_content = config.message_content
+        super().__init__(intents=intents, **options)  # type: ignore[arg-type]
+        self.config = config
+        self.core = core
+        self.tree = app_commands.CommandTree(self)
+        self.accepting = True
+
+    async def setup_hook(self) -> None:
+        register(self)
+        if self.config.sync_guild_id:
+            guild = discord.Object(self.config.sync_guild_id)
+            self.tree.copy_global_to(guild=guild)
+            await self.tree.sync(guild=guild)
+        else:
+            await self.tree.sync()
+
+    async def on_message(self, message: discord.Message) -> None:
+        await on_mention(self, message)
+
+    async def start_for_interaction(self, interaction: discord.Interaction, content: Image.Image,
+                                    style: Image.Image, choices: Choices) -> JobHandle:
+        """Queue a job whose status is ``interaction``'s (already deferred) response."""
+
+        async def make_view(handle: JobHandle, token: str) -> DiscordStatusView:
+            await interaction.edit_original_response(
+                content=status_text(self.core.initial_status(handle)))
+            return DiscordStatusView.for_interaction(
+                interaction, choices=choices, requester=interaction.user,
+                upload_limit=interaction.filesize_limit, buttons=RerunView(self, token))
+
+        return await start_job(self.core, user=interaction.user,
+                               channel_id=interaction.channel_id,
+                               group=interaction.guild_id is not None, content=content,
+                               style=style, choices=choices, make_view=make_view)
+
+    async def start_for_message(self, message: discord.Message, content: Image.Image,
+                                style: Image.Image, choices: Choices) -> JobHandle:
+        """Queue a job whose status is a reply to ``message``."""
+
+        async def make_view(handle: JobHandle, token: str) -> DiscordStatusView:
+            status = await message.reply(status_text(self.core.initial_status(handle)),
+                                         mention_author=False)
+            return DiscordStatusView(MessageTarget(status), channel=message.channel,
+                                     choices=choices, requester=message.author,
+                                     upload_limit=upload_limit(message.guild),
+                                     buttons=RerunView(self, token))
+
+        return await start_job(self.core, user=message.author, channel_id=message.channel.id,
+                               group=message.guild is not None, content=content, style=style,
+                               choices=choices, make_view=make_view)
+
+
+class DiscordFrontend:
+    name = "discord"
+
+    def __init__(self, config: DiscordConfig, core: Stylebot, *,
+                 guild_ready_timeout: float = 2.0) -> None:
+        assert config.token is not None
+        discord.http.Route.BASE = config.api_base_url.rstrip("/")
+        DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(config.gateway_url)
+        self.config = config
+        self.client = StylebotClient(config, core, guild_ready_timeout=guild_ready_timeout)
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        assert self.config.token is not None
+        await self.client.login(self.config.token.reveal())
+        self._task = asyncio.create_task(self.client.connect(reconnect=True),
+                                         name="discord-gateway")
+        try:
+            await asyncio.wait_for(self.client.wait_until_ready(), timeout=60)
+        except TimeoutError:
+            log.warning("discord not ready after 60 s; it keeps trying in the background")
+        log.info("discord connected", extra={"bot": str(self.client.user)})
+
+    async def stop_receiving(self) -> None:
+        self.client.accepting = False
+
+    async def stop(self) -> None:
+        await self.client.close()
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)

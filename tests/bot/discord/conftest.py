@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.bot.harness import RunningBot, running_bot, small_config
+from tests.fakes.discord_api import FakeDiscord
+
+
+@dataclass
+class World:
+    fake: FakeDiscord
+    guild: dict
+    channel: dict
+    alice: dict
+    bob: dict
+    admin: dict
+
+
+@pytest.fixture
+async def world() -> AsyncIterator[World]:
+    async with FakeDiscord() as fake:
+        guild = fake.add_guild("Art Club")
+        alice, bob, admin = fake.add_user("alice"), fake.add_user("bob"), fake.add_user("mod")
+        fake.add_member(guild, alice)
+        fake.add_member(guild, bob)
+        fake.add_member(guild, admin, manage_guild=True)
+        yield World(fake, guild, guild["channels"][0], alice, bob, admin)
+
+
+@pytest.fixture
+async def dcbot(world: World, tmp_path: Path, random_weights_path: Path) -> AsyncIterator[RunningBot]:
+    """The bot on seeded RANDOM weights (fast; these tests are about the Discord flows)."""
+    async with running_bot(small_config(tmp_path, str(random_weights_path)),
+                           discord=world.fake) as bot:
+        yield bot
