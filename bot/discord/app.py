@@ -59,11 +59,11 @@ class StylebotClient(discord.Client):
         """Queue a job whose status is ``interaction``'s (already deferred) response."""
 
         async def make_view(handle: JobHandle, token: str) -> DiscordStatusView:
-            await interaction.edit_original_response(
-                content=status_text(self.core.initial_status(handle)))
-            return DiscordStatusView.for_interaction(
+            view = DiscordStatusView.for_interaction(
                 interaction, choices=choices, requester=interaction.user,
                 upload_limit=interaction.filesize_limit, buttons=RerunView(self, token))
+            await view.show(self.core.initial_status(handle))
+            return view
 
         return await start_job(self.core, user=interaction.user,
                                channel_id=interaction.channel_id,
