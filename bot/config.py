@@ -244,6 +244,16 @@ def check_ranges(config: BotConfig) -> None:
             raise ConfigError(message)
 
 
+def toml_value(value: object) -> str:
+    if value is None:
+        return "(not set)"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (str, Path)):
+        return repr(str(value))
+    return str(value)
+
+
 def describe(config: BotConfig) -> str:
     """The effective settings as TOML-like text, secrets masked, for ``check-config``."""
     lines: list[str] = []
@@ -258,12 +268,8 @@ def describe(config: BotConfig) -> str:
                 nested.append((value, f.name))
             elif isinstance(value, Secret):
                 lines.append(f"{f.name} = {value.masked()}")
-            elif value is None:
-                lines.append(f"{f.name} = (not set)")
             else:
-                shown = str(value) if isinstance(value, Path) else value
-                lines.append(f"{f.name} = {shown!r}" if isinstance(shown, str)
-                             else f"{f.name} = {str(shown).lower() if isinstance(shown, bool) else shown}")
+                lines.append(f"{f.name} = {toml_value(value)}")
         for value, name in nested:
             emit(value, name)
 

@@ -53,7 +53,8 @@ class JsonFormatter(logging.Formatter):
 class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         extras = " ".join(f"{k}={v}" for k, v in vars(record).items() if k not in _STANDARD)
-        line = f"{self.formatTime(record)} {record.levelname:<7} {record.name}: {record.getMessage()}"
+        line = (f"{self.formatTime(record)} {record.levelname:<7} {record.name}: "
+                f"{record.getMessage()}")
         text = f"{line} {extras}".rstrip()
         if record.exc_text:
             text += "\n" + record.exc_text

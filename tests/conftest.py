@@ -42,7 +42,9 @@ def png_bytes(img: Image.Image, **save: object) -> bytes:
     return buf.getvalue()
 
 
-def random_vgg19_state(prefix: str = "", depth: int = 28, seed: int = 1234) -> dict[str, torch.Tensor]:
+def random_vgg19_state(
+    prefix: str = "", depth: int = 28, seed: int = 1234
+) -> dict[str, torch.Tensor]:
     """Seeded He-initialised VGG19 convolutions in torchvision layout — TEST ONLY, untrained.
 
     Built directly rather than via ``torchvision.models.vgg19()``, whose 120M-parameter
@@ -55,7 +57,9 @@ def random_vgg19_state(prefix: str = "", depth: int = 28, seed: int = 1234) -> d
     for idx, (c_out, c_in) in zip(CONV_INDICES, CONV_CHANNELS, strict=True):
         if idx > depth:
             break
-        state[f"{prefix}{idx}.weight"] = torch.randn(c_out, c_in, 3, 3, generator=g) * (2 / (9 * c_in)) ** 0.5
+        state[f"{prefix}{idx}.weight"] = (
+            torch.randn(c_out, c_in, 3, 3, generator=g) * (2 / (9 * c_in)) ** 0.5
+        )
         state[f"{prefix}{idx}.bias"] = torch.zeros(c_out)
     return state
 

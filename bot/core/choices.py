@@ -8,6 +8,7 @@ everyone who never touched that knob.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -116,7 +117,7 @@ def parse_number(text: str, name: str, allowed: str) -> float:
         number = float(text.replace(",", "."))
     except ValueError:
         raise ChoiceError(f"{name} needs a number ({allowed}), not {text!r}.") from None
-    if number != number or number in (float("inf"), float("-inf")):
+    if not math.isfinite(number):
         raise ChoiceError(f"{name} needs a number ({allowed}).")
     return number
 

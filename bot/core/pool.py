@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import logging
 import multiprocessing as mp
 import threading
@@ -207,10 +208,8 @@ class LocalJobPool:
         stop_by = time.monotonic() + CANCEL_GRACE
         for worker in self.workers:
             if worker.process.is_alive() and worker.job is None:
-                try:
+                with contextlib.suppress(OSError):
                     worker.conn.send(("stop",))
-                except OSError:
-                    pass
         while any(w.process.is_alive() for w in self.workers) and time.monotonic() < stop_by:
             await asyncio.sleep(0.05)
         for worker in self.workers:

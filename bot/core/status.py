@@ -88,7 +88,7 @@ async def follow(handle: JobHandle, view: StatusView, throttles: ChatThrottles,
                     await view.show(event)
                 except RateLimited as exc:
                     throttles.block(chat, exc.retry_after)
-                except Exception:  # noqa: BLE001 - a failed progress edit is not worth a job
+                except Exception:
                     log.warning("progress update failed", exc_info=True, extra={"job": handle.id})
 
     renderer = asyncio.create_task(render(), name=f"status-{handle.id}")
@@ -106,12 +106,13 @@ async def follow(handle: JobHandle, view: StatusView, throttles: ChatThrottles,
         renderer.cancel()
         await asyncio.gather(renderer, return_exceptions=True)
     assert final is not None
-    await deliver_final(final, view, throttles, chat, handle.id, final_attempts)
+    await deliver_final(final, view, throttles, chat=chat, job_id=handle.id,
+                        attempts=final_attempts)
     return final
 
 
-async def deliver_final(event: JobEvent, view: StatusView, throttles: ChatThrottles, chat: str,
-                        job_id: str, attempts: int) -> None:
+async def deliver_final(event: JobEvent, view: StatusView, throttles: ChatThrottles, *,
+                        chat: str, job_id: str, attempts: int) -> None:
     for attempt in range(attempts):
         try:
             await throttles.wait_unblocked(chat)
@@ -126,7 +127,7 @@ async def deliver_final(event: JobEvent, view: StatusView, throttles: ChatThrott
             throttles.block(chat, exc.retry_after)
             log.info("final delivery rate limited", extra={"job": job_id,
                                                            "retry_after": exc.retry_after})
-        except Exception:  # noqa: BLE001 - network trouble: back off and try again
+        except Exception:
             log.warning("final delivery failed", exc_info=True,
                         extra={"job": job_id, "attempt": attempt + 1})
             await asyncio.sleep(min(30.0, 2.0 ** attempt))

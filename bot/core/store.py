@@ -69,11 +69,13 @@ class SettingsStore:
                                (platform, key)).fetchone()
         return json.loads(row[0]) if row else {}
 
-    def _update(self, scope: str, platform: str, key: str, changes: dict[str, Any] | None) -> dict[str, Any]:
+    def _update(self, scope: str, platform: str, key: str,
+                changes: dict[str, Any] | None) -> dict[str, Any]:
         assert self._db is not None, "store not opened"
         table, column = _TABLES[scope]
         if changes is None:
-            self._db.execute(f"DELETE FROM {table} WHERE platform=? AND {column}=?", (platform, key))
+            self._db.execute(f"DELETE FROM {table} WHERE platform=? AND {column}=?",
+                             (platform, key))
             self._db.commit()
             return {}
         merged = {**self._get(scope, platform, key), **changes}

@@ -28,9 +28,9 @@ from nst_engine import (
     WeightsError,
     stylize,
 )
-from nst_engine.stylize import adain_model, feature_extractor
 from nst_engine.device import autocast_dtype, select_device, set_threads
 from nst_engine.presets import DEFAULT, SEED
+from nst_engine.stylize import adain_model, feature_extractor
 from nst_engine.weights import load_vgg_weights
 
 from .jobs import Finished, JobSpec, Progressed
@@ -114,7 +114,7 @@ def run_job(conn: Connection, cancel_seq: Synchronized, seq: int, spec: JobSpec,
     except WeightsError as exc:
         log.error("weights unavailable: %s", exc)
         return ("failed", seq, UNAVAILABLE_MESSAGE, "unavailable")
-    except Exception:  # noqa: BLE001 - one job's bug must not take the worker down
+    except Exception:
         traceback.print_exc()
         return ("failed", seq, CRASH_MESSAGE, "error")
     return ("done", seq, Finished(result.encode("png"), result.image.width, result.image.height,

@@ -56,7 +56,9 @@ async def download(attachment: discord.Attachment, limits: LimitsConfig, what: s
 
 def upload_limit(guild: discord.Guild | None) -> int:
     """The most a message may carry in a channel (interactions carry their own limit)."""
-    return guild.filesize_limit if guild is not None else discord.utils.DEFAULT_FILE_SIZE_LIMIT_BYTES
+    if guild is None:
+        return discord.utils.DEFAULT_FILE_SIZE_LIMIT_BYTES
+    return guild.filesize_limit
 
 
 async def start_job(core: Stylebot, *, user: discord.abc.User, channel_id: int | None,

@@ -30,7 +30,7 @@ class RerunView(discord.ui.View):
             button.callback = self._callback(change)  # type: ignore[method-assign]
             self.add_item(button)
 
-    def _callback(self, change: str):  # noqa: ANN202 - discord.py callback signature
+    def _callback(self, change: str):
         async def pressed(interaction: discord.Interaction) -> None:
             await self.rerun(interaction, change)
         return pressed

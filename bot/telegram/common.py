@@ -71,7 +71,7 @@ async def reply(message: Message, text: str) -> Message | None:
             return await message.reply_text(
                 text, reply_parameters=ReplyParameters(message.message_id,
                                                        allow_sending_without_reply=True))
-    except Exception:  # noqa: BLE001 - an unanswered note must not break the handler
+    except Exception:
         log.warning("could not reply", exc_info=True, extra={"chat": message.chat_id})
         return None
 

@@ -40,12 +40,16 @@ def small_config(tmp_path: Path, weights: str, **overrides: Any) -> BotConfig:
     """Small, fast settings: 64 px results in a few steps."""
     base = BotConfig(
         telegram=TelegramConfig(token=Secret("0"), album_wait=0.3),
-        pool=PoolConfig(workers=1, max_queue=4, job_timeout=120, shutdown_grace=1.0,
-                        weights=weights, threads=1),
+        pool=PoolConfig(
+            workers=1, max_queue=4, job_timeout=120, shutdown_grace=1.0, weights=weights, threads=1
+        ),
         limits=LimitsConfig(max_size=256, submissions_per_minute=30),
         defaults=DefaultsConfig(size=64, steps=6),
-        progress_interval=1.0, group_progress_interval=3.0,
-        database=tmp_path / "settings.sqlite3", log_format="text")
+        progress_interval=1.0,
+        group_progress_interval=3.0,
+        database=tmp_path / "settings.sqlite3",
+        log_format="text",
+    )
     return dataclasses.replace(base, **overrides)
 
 
@@ -62,17 +66,30 @@ TelegramBot = RunningBot
 
 
 @contextlib.asynccontextmanager
-async def running_bot(config: BotConfig, *, telegram: FakeTelegram | None = None,
-                      discord: FakeDiscord | None = None) -> AsyncIterator[RunningBot]:
+async def running_bot(
+    config: BotConfig, *, telegram: FakeTelegram | None = None, discord: FakeDiscord | None = None
+) -> AsyncIterator[RunningBot]:
     """The bot as ``nst-bot run`` assembles it (one pool, one store), pointed at the fakes."""
     if telegram is not None:
-        config = dataclasses.replace(config, telegram=dataclasses.replace(
-            config.telegram, token=Secret(telegram.token), base_url=telegram.base_url,
-            base_file_url=telegram.base_file_url))
+        config = dataclasses.replace(
+            config,
+            telegram=dataclasses.replace(
+                config.telegram,
+                token=Secret(telegram.token),
+                base_url=telegram.base_url,
+                base_file_url=telegram.base_file_url,
+            ),
+        )
     if discord is not None:
-        config = dataclasses.replace(config, discord=dataclasses.replace(
-            config.discord, token=Secret(discord.token), api_base_url=discord.api_base_url,
-            gateway_url=discord.gateway_url))
+        config = dataclasses.replace(
+            config,
+            discord=dataclasses.replace(
+                config.discord,
+                token=Secret(discord.token),
+                api_base_url=discord.api_base_url,
+                gateway_url=discord.gateway_url,
+            ),
+        )
     saved = Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
     store = SettingsStore(config.database)
     await store.open()
@@ -80,8 +97,11 @@ async def running_bot(config: BotConfig, *, telegram: FakeTelegram | None = None
     await pool.start()
     core = Stylebot(config, pool, store)
     tg = TelegramFrontend(config.telegram, core) if telegram is not None else None
-    dc = (DiscordFrontend(config.discord, core, guild_ready_timeout=0.05)
-          if discord is not None else None)
+    dc = (
+        DiscordFrontend(config.discord, core, guild_ready_timeout=0.05)
+        if discord is not None
+        else None
+    )
     fronts = [f for f in (tg, dc) if f is not None]
     try:
         await pool.wait_ready()
@@ -99,7 +119,9 @@ async def running_bot(config: BotConfig, *, telegram: FakeTelegram | None = None
         Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = saved
 
 
-def telegram_bot(fake: FakeTelegram, config: BotConfig) -> contextlib.AbstractAsyncContextManager[RunningBot]:
+def telegram_bot(
+    fake: FakeTelegram, config: BotConfig
+) -> contextlib.AbstractAsyncContextManager[RunningBot]:
     return running_bot(config, telegram=fake)
 
 

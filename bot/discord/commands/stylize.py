@@ -25,7 +25,8 @@ def build(client: "StylebotClient", limits: LimitsConfig) -> app_commands.Comman
                            strength="0 keeps the photo, 10 is mostly painting",
                            size="long side of the result in pixels",
                            preset="default (best), fast (about a second) or seed (classic, slow)")
-    async def stylize(interaction: discord.Interaction, content: discord.Attachment,
+    async def stylize(  # noqa: PLR0917 - discord.py maps options to parameters
+                      interaction: discord.Interaction, content: discord.Attachment,
                       style: discord.Attachment,
                       strength: app_commands.Range[float, 0.0, 10.0] | None = None,
                       size: app_commands.Range[int, 64, limits.max_size] | None = None,  # type: ignore[valid-type]

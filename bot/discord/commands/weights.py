@@ -46,7 +46,8 @@ def build(client: "StylebotClient", limits: LimitsConfig) -> app_commands.Group:
                            steps="optimiser steps (0: the preset's own)",
                            colors="keep the photo's colours, or take the painting's",
                            preset="default (best), fast (about a second), seed (classic)")
-    async def set_command(interaction: discord.Interaction,
+    async def set_command(  # noqa: PLR0917 - discord.py maps options to parameters
+                          interaction: discord.Interaction,
                           strength: app_commands.Range[float, 0.0, 10.0] | None = None,
                           size: app_commands.Range[int, 64, limits.max_size] | None = None,  # type: ignore[valid-type]
                           steps: app_commands.Range[int, 0, limits.max_steps] | None = None,  # type: ignore[valid-type]
@@ -68,7 +69,8 @@ def build(client: "StylebotClient", limits: LimitsConfig) -> app_commands.Group:
 
     @group.command(name="server", description="Server defaults (needs Manage Server)")
     @app_commands.describe(reset="forget this server's defaults")
-    async def server_command(interaction: discord.Interaction,
+    async def server_command(  # noqa: PLR0917 - discord.py maps options to parameters
+                             interaction: discord.Interaction,
                              strength: app_commands.Range[float, 0.0, 10.0] | None = None,
                              size: app_commands.Range[int, 64, limits.max_size] | None = None,  # type: ignore[valid-type]
                              colors: Literal["keep", "style"] | None = None,

@@ -92,8 +92,9 @@ async def change_group(context: ContextTypes.DEFAULT_TYPE, message: Message,
         if args and args[0].lower() == "reset":
             await store.update_chat(PLATFORM, message.chat_id, None)
         elif len(args) == 2:
+            limits = state(context).core.config.limits
             await store.update_chat(PLATFORM, message.chat_id,
-                                    parse_change(args[0], args[1], state(context).core.config.limits))
+                                    parse_change(args[0], args[1], limits))
         else:
             raise ChoiceError("Use e.g. /weights group strength 6, or /weights group reset.")
     except ChoiceError as exc:

@@ -34,10 +34,16 @@ from tests.conftest import gradient_image, stripes_image
 
 
 def spec(weights: Path, user: str = "u1", *, steps: int = 4, size: int = 48) -> JobSpec:
-    return JobSpec(Owner("test", user), chat="c1", content=gradient_image(size, size * 3 // 4),
-                   style=stripes_image(48, 48), preview_interval=0.0,
-                   settings=Settings(size=size, steps=steps, weights=str(weights),
-                                     precision="fp32", preview_every=1))
+    return JobSpec(
+        Owner("test", user),
+        chat="c1",
+        content=gradient_image(size, size * 3 // 4),
+        style=stripes_image(48, 48),
+        preview_interval=0.0,
+        settings=Settings(
+            size=size, steps=steps, weights=str(weights), precision="fp32", preview_every=1
+        ),
+    )
 
 
 async def outcome(handle: JobHandle, timeout: float = 60) -> list:
@@ -61,7 +67,9 @@ async def pool(random_weights_path: Path):
     await p.shutdown(grace=0)
 
 
-async def test_a_job_reports_progress_with_previews_and_a_png(pool: LocalJobPool, random_weights_path: Path) -> None:
+async def test_a_job_reports_progress_with_previews_and_a_png(
+    pool: LocalJobPool, random_weights_path: Path
+) -> None:
     events = await outcome(await pool.submit(spec(random_weights_path, steps=4)))
     assert isinstance(events[0], (Queued, Started))
     progress = [e for e in events if isinstance(e, Progressed)]
@@ -72,7 +80,9 @@ async def test_a_job_reports_progress_with_previews_and_a_png(pool: LocalJobPool
     assert Image.open(io.BytesIO(final.png)).size == (final.width, final.height) == (48, 36)
 
 
-async def test_queue_positions_update_and_the_queue_is_bounded(pool: LocalJobPool, random_weights_path: Path) -> None:
+async def test_queue_positions_update_and_the_queue_is_bounded(
+    pool: LocalJobPool, random_weights_path: Path
+) -> None:
     running = await pool.submit(spec(random_weights_path, "a", steps=300))
     waiting = [await pool.submit(spec(random_weights_path, u, steps=2)) for u in "bcd"]
     assert [pool.position(h) for h in (running, *waiting)] == [0, 1, 2, 3]
@@ -86,7 +96,9 @@ async def test_queue_positions_update_and_the_queue_is_bounded(pool: LocalJobPoo
     assert all(isinstance(r[-1], Finished) for r in results)
 
 
-async def test_per_user_limit_is_one_running_plus_one_waiting(pool: LocalJobPool, random_weights_path: Path) -> None:
+async def test_per_user_limit_is_one_running_plus_one_waiting(
+    pool: LocalJobPool, random_weights_path: Path
+) -> None:
     first = await pool.submit(spec(random_weights_path, "same", steps=300))
     await pool.submit(spec(random_weights_path, "same", steps=2))
     with pytest.raises(UserBusy, match="/cancel"):
@@ -96,7 +108,9 @@ async def test_per_user_limit_is_one_running_plus_one_waiting(pool: LocalJobPool
     assert len(pool.cancel_owner(first.owner)) == 2
 
 
-async def test_cancel_stops_a_running_job_within_a_second(pool: LocalJobPool, random_weights_path: Path) -> None:
+async def test_cancel_stops_a_running_job_within_a_second(
+    pool: LocalJobPool, random_weights_path: Path
+) -> None:
     handle = await pool.submit(spec(random_weights_path, steps=5000))
     async for event in handle.events():
         if isinstance(event, Progressed) and event.step >= 2:
@@ -111,7 +125,9 @@ async def test_cancel_stops_a_running_job_within_a_second(pool: LocalJobPool, ra
     assert pool.stats().workers == 1  # stopped cooperatively, not killed
 
 
-async def test_a_killed_worker_fails_only_its_job_and_is_replaced(pool: LocalJobPool, random_weights_path: Path) -> None:
+async def test_a_killed_worker_fails_only_its_job_and_is_replaced(
+    pool: LocalJobPool, random_weights_path: Path
+) -> None:
     victim = await pool.submit(spec(random_weights_path, "victim", steps=5000))
     queued = await pool.submit(spec(random_weights_path, "bystander", steps=2))
     async for event in victim.events():
@@ -136,7 +152,9 @@ async def test_timeout_stops_the_job(random_weights_path: Path) -> None:
         await p.shutdown(grace=0)
 
 
-async def test_shutdown_tells_waiting_users_and_leaves_no_processes(random_weights_path: Path) -> None:
+async def test_shutdown_tells_waiting_users_and_leaves_no_processes(
+    random_weights_path: Path,
+) -> None:
     p = LocalJobPool(PoolConfig(workers=1, weights=str(random_weights_path)))
     await p.start()
     await p.wait_ready()
@@ -151,9 +169,12 @@ async def test_shutdown_tells_waiting_users_and_leaves_no_processes(random_weigh
         await p.submit(spec(random_weights_path))
 
 
-async def test_missing_weights_fail_the_job_without_leaking_paths(pool: LocalJobPool, random_weights_path: Path) -> None:
-    bad = dataclasses.replace(spec(random_weights_path),
-                              settings=Settings(size=48, steps=2, weights="/no/such/file.pth"))
+async def test_missing_weights_fail_the_job_without_leaking_paths(
+    pool: LocalJobPool, random_weights_path: Path
+) -> None:
+    bad = dataclasses.replace(
+        spec(random_weights_path), settings=Settings(size=48, steps=2, weights="/no/such/file.pth")
+    )
     events = await outcome(await pool.submit(bad))
     assert isinstance(events[-1], Failed) and events[-1].reason == "unavailable"
     assert "/no/such" not in events[-1].message

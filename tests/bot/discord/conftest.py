@@ -32,8 +32,11 @@ async def world() -> AsyncIterator[World]:
 
 
 @pytest.fixture
-async def dcbot(world: World, tmp_path: Path, random_weights_path: Path) -> AsyncIterator[RunningBot]:
+async def dcbot(
+    world: World, tmp_path: Path, random_weights_path: Path
+) -> AsyncIterator[RunningBot]:
     """The bot on seeded RANDOM weights (fast; these tests are about the Discord flows)."""
-    async with running_bot(small_config(tmp_path, str(random_weights_path)),
-                           discord=world.fake) as bot:
+    async with running_bot(
+        small_config(tmp_path, str(random_weights_path)), discord=world.fake
+    ) as bot:
         yield bot

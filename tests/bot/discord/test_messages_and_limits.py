@@ -31,9 +31,15 @@ def done_message(world: World) -> dict | None:
 async def test_mention_with_two_pictures(dcbot: RunningBot, world: World) -> None:
     fake = world.fake
     request = await fake.send_message(
-        world.alice, world.channel, "paint this please", mention_bot=True,
-        attachments=[fake.add_attachment(PHOTO, "photo.jpg", "image/jpeg"),
-                     fake.add_attachment(PAINTING, "art.jpg", "image/jpeg")])
+        world.alice,
+        world.channel,
+        "paint this please",
+        mention_bot=True,
+        attachments=[
+            fake.add_attachment(PHOTO, "photo.jpg", "image/jpeg"),
+            fake.add_attachment(PAINTING, "art.jpg", "image/jpeg"),
+        ],
+    )
     await wait_until(lambda: done_message(world), what="the result")
     result = done_message(world)
     assert result["message_reference"]["message_id"] == request["id"]  # a reply to the user
@@ -42,28 +48,44 @@ async def test_mention_with_two_pictures(dcbot: RunningBot, world: World) -> Non
 
 async def test_filenames_say_which_is_which(dcbot: RunningBot, world: World) -> None:
     fake = world.fake
-    await fake.send_message(world.bob, world.channel, mention_bot=True, attachments=[
-        fake.add_attachment(PAINTING, "style.jpg", "image/jpeg"),
-        fake.add_attachment(PHOTO, "content.jpg", "image/jpeg")])
+    await fake.send_message(
+        world.bob,
+        world.channel,
+        mention_bot=True,
+        attachments=[
+            fake.add_attachment(PAINTING, "style.jpg", "image/jpeg"),
+            fake.add_attachment(PHOTO, "content.jpg", "image/jpeg"),
+        ],
+    )
     await wait_until(lambda: done_message(world), what="the result")
     assert image_of(done_message(world)["attachments"][0]["data"]).size == (64, 48)
 
 
 async def test_reply_to_a_picture_with_a_mention_and_the_painting(
-        world: World, tmp_path: Path, random_weights_path: Path) -> None:
+    world: World, tmp_path: Path, random_weights_path: Path
+) -> None:
     import dataclasses
 
     config = small_config(tmp_path, str(random_weights_path))
-    config = dataclasses.replace(config, discord=dataclasses.replace(config.discord,
-                                                                     message_content=True))
+    config = dataclasses.replace(
+        config, discord=dataclasses.replace(config.discord, message_content=True)
+    )
     fake = world.fake
     async with running_bot(config, discord=fake):
         assert fake.gateway_query is not None
-        photo = await fake.send_message(world.alice, world.channel, "holiday!", attachments=[
-            fake.add_attachment(PHOTO, "beach.jpg", "image/jpeg")])
+        photo = await fake.send_message(
+            world.alice,
+            world.channel,
+            "holiday!",
+            attachments=[fake.add_attachment(PHOTO, "beach.jpg", "image/jpeg")],
+        )
         request = await fake.send_message(
-            world.bob, world.channel, mention_bot=True, reply_to=photo,
-            attachments=[fake.add_attachment(PAINTING, "p.jpg", "image/jpeg")])
+            world.bob,
+            world.channel,
+            mention_bot=True,
+            reply_to=photo,
+            attachments=[fake.add_attachment(PAINTING, "p.jpg", "image/jpeg")],
+        )
         await wait_until(lambda: done_message(world), what="the result")
         result = done_message(world)
         assert result["message_reference"]["message_id"] == request["id"]
@@ -72,21 +94,36 @@ async def test_reply_to_a_picture_with_a_mention_and_the_painting(
 
 async def test_mention_without_pictures_explains(dcbot: RunningBot, world: World) -> None:
     await world.fake.send_message(world.alice, world.channel, "hello", mention_bot=True)
-    await wait_until(lambda: any("Attach two pictures" in (m.get("content") or "")
-                                 for m in world.fake.channel_messages(world.channel["id"])),
-                     what="the hint")
+    await wait_until(
+        lambda: any(
+            "Attach two pictures" in (m.get("content") or "")
+            for m in world.fake.channel_messages(world.channel["id"])
+        ),
+        what="the hint",
+    )
 
 
 async def test_only_the_requester_can_rerun(dcbot: RunningBot, world: World) -> None:
     fake = world.fake
-    interaction = await fake.slash_command(world.alice, world.channel, "stylize", {
-        "content": fake.add_attachment(PHOTO, "a.jpg", "image/jpeg"),
-        "style": fake.add_attachment(PAINTING, "b.jpg", "image/jpeg")})
-    await wait_until(lambda: interaction.original and interaction.original.get("embeds"),
-                     what="the result")
+    interaction = await fake.slash_command(
+        world.alice,
+        world.channel,
+        "stylize",
+        {
+            "content": fake.add_attachment(PHOTO, "a.jpg", "image/jpeg"),
+            "style": fake.add_attachment(PAINTING, "b.jpg", "image/jpeg"),
+        },
+    )
+    await wait_until(
+        lambda: interaction.original and interaction.original.get("embeds"), what="the result"
+    )
     original = interaction.original
-    stronger = next(c["custom_id"] for row in original["components"] for c in row["components"]
-                    if c["custom_id"].endswith(":stronger"))
+    stronger = next(
+        c["custom_id"]
+        for row in original["components"]
+        for c in row["components"]
+        if c["custom_id"].endswith(":stronger")
+    )
     other = await fake.click_button(world.bob, original, stronger)
     note = await other.wait_response()
     assert note["data"]["flags"] & 64 and "belong to whoever asked" in note["data"]["content"]
@@ -96,16 +133,27 @@ async def test_only_the_requester_can_rerun(dcbot: RunningBot, world: World) -> 
 
 
 async def test_after_15_minutes_the_status_moves_to_a_channel_message(
-        dcbot: RunningBot, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    dcbot: RunningBot, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A shortened clock: the token is treated as expiring two seconds after the command."""
-    monkeypatch.setattr(discord_status, "TOKEN_MARGIN",
-                        dt.timedelta(minutes=15) - dt.timedelta(seconds=2))
+    monkeypatch.setattr(
+        discord_status, "TOKEN_MARGIN", dt.timedelta(minutes=15) - dt.timedelta(seconds=2)
+    )
     await dcbot.store.update_user("discord", world.alice["id"], {"steps": 120})
-    interaction = await world.fake.slash_command(world.alice, world.channel, "stylize", {
-        "content": world.fake.add_attachment(PHOTO, "a.jpg", "image/jpeg"),
-        "style": world.fake.add_attachment(PAINTING, "b.jpg", "image/jpeg")})
-    await wait_until(lambda: done_message(world) and done_message(world) is not
-                     interaction.original, timeout=60, what="the result in a channel message")
+    interaction = await world.fake.slash_command(
+        world.alice,
+        world.channel,
+        "stylize",
+        {
+            "content": world.fake.add_attachment(PHOTO, "a.jpg", "image/jpeg"),
+            "style": world.fake.add_attachment(PAINTING, "b.jpg", "image/jpeg"),
+        },
+    )
+    await wait_until(
+        lambda: done_message(world) and done_message(world) is not interaction.original,
+        timeout=60,
+        what="the result in a channel message",
+    )
     result = done_message(world)
     assert f"<@{world.alice['id']}>" in result["content"]
     assert result["attachments"][0]["filename"] == "stylebot.png"
@@ -113,38 +161,61 @@ async def test_after_15_minutes_the_status_moves_to_a_channel_message(
 
 async def test_an_expired_token_also_falls_back(dcbot: RunningBot, world: World) -> None:
     await dcbot.store.update_user("discord", world.bob["id"], {"steps": 120})
-    interaction = await world.fake.slash_command(world.bob, world.channel, "stylize", {
-        "content": world.fake.add_attachment(PHOTO, "a.jpg", "image/jpeg"),
-        "style": world.fake.add_attachment(PAINTING, "b.jpg", "image/jpeg")})
+    interaction = await world.fake.slash_command(
+        world.bob,
+        world.channel,
+        "stylize",
+        {
+            "content": world.fake.add_attachment(PHOTO, "a.jpg", "image/jpeg"),
+            "style": world.fake.add_attachment(PAINTING, "b.jpg", "image/jpeg"),
+        },
+    )
     await interaction.wait_response()
     world.fake.expire_interaction(interaction)
-    await wait_until(lambda: done_message(world) is not None
-                     and done_message(world) is not interaction.original,
-                     timeout=60, what="the result in a channel message")
+    await wait_until(
+        lambda: done_message(world) is not None and done_message(world) is not interaction.original,
+        timeout=60,
+        what="the result in a channel message",
+    )
 
 
 async def test_results_are_shrunk_to_the_upload_limit(
-        dcbot: RunningBot, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    dcbot: RunningBot, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setitem(discord_api.FILESIZE_LIMITS, 0, 3000)  # a tiny server limit
     await dcbot.store.update_user("discord", world.alice["id"], {"size": 256, "preset": "fast"})
-    interaction = await world.fake.slash_command(world.alice, world.channel, "stylize", {
-        "content": world.fake.add_attachment(PHOTO, "a.jpg", "image/jpeg"),
-        "style": world.fake.add_attachment(PAINTING, "b.jpg", "image/jpeg")})
-    await wait_until(lambda: interaction.original and interaction.original.get("embeds"),
-                     what="the result")
+    interaction = await world.fake.slash_command(
+        world.alice,
+        world.channel,
+        "stylize",
+        {
+            "content": world.fake.add_attachment(PHOTO, "a.jpg", "image/jpeg"),
+            "style": world.fake.add_attachment(PAINTING, "b.jpg", "image/jpeg"),
+        },
+    )
+    await wait_until(
+        lambda: interaction.original and interaction.original.get("embeds"), what="the result"
+    )
     (attachment,) = interaction.original["attachments"]
     assert len(attachment["data"]) <= 3000 and attachment["filename"] == "stylebot.jpg"
     assert "upload limit" in interaction.original["embeds"][0]["description"]
 
 
-async def test_telegram_and_discord_share_one_pool(world: World, tmp_path: Path,
-                                                   random_weights_path: Path) -> None:
+async def test_telegram_and_discord_share_one_pool(
+    world: World, tmp_path: Path, random_weights_path: Path
+) -> None:
     config = small_config(tmp_path, str(random_weights_path))
     async with FakeTelegram() as tg, running_bot(config, telegram=tg, discord=world.fake) as bot:
         await bot.store.update_user("discord", world.alice["id"], {"steps": 200})
-        interaction = await world.fake.slash_command(world.alice, world.channel, "stylize", {
-            "content": world.fake.add_attachment(PHOTO, "a.jpg", "image/jpeg"),
-            "style": world.fake.add_attachment(PAINTING, "b.jpg", "image/jpeg")})
+        interaction = await world.fake.slash_command(
+            world.alice,
+            world.channel,
+            "stylize",
+            {
+                "content": world.fake.add_attachment(PHOTO, "a.jpg", "image/jpeg"),
+                "style": world.fake.add_attachment(PAINTING, "b.jpg", "image/jpeg"),
+            },
+        )
         await wait_until(lambda: bot.pool.stats().running == 1, what="discord job running")
         zoe = tg.user(5001, "Zoe")
         chat = tg.private_chat(zoe)
@@ -152,6 +223,7 @@ async def test_telegram_and_discord_share_one_pool(world: World, tmp_path: Path,
         await wait_until(lambda: bot.pool.stats().waiting == 1, what="telegram job queued")
         status = await tg.wait_for_call("sendPhoto")
         assert "position 1" in status.params["caption"] or "next" in status.params["caption"]
-        await tg.wait_for_call("sendPhoto", lambda c: "Done" in c.params.get("caption", ""),
-                               timeout=90)
+        await tg.wait_for_call(
+            "sendPhoto", lambda c: "Done" in c.params.get("caption", ""), timeout=90
+        )
         assert interaction.original and interaction.original.get("embeds")

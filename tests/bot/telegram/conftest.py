@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.bot.harness import TelegramBot, telegram_bot, small_config
+from tests.bot.harness import TelegramBot, small_config, telegram_bot
 from tests.fakes.telegram_api import FakeTelegram
 
 
@@ -16,7 +16,9 @@ async def fake() -> AsyncIterator[FakeTelegram]:
 
 
 @pytest.fixture
-async def tgbot(fake: FakeTelegram, tmp_path: Path, random_weights_path: Path) -> AsyncIterator[TelegramBot]:
+async def tgbot(
+    fake: FakeTelegram, tmp_path: Path, random_weights_path: Path
+) -> AsyncIterator[TelegramBot]:
     """The bot on seeded RANDOM weights (fast; these tests are about the chat flows)."""
     async with telegram_bot(fake, small_config(tmp_path, str(random_weights_path))) as bot:
         yield bot

@@ -11,7 +11,7 @@ from tests.bot.harness import PAINTING, PHOTO, TelegramBot, wait_until
 from tests.fakes.telegram_api import FakeTelegram
 
 
-def done(call) -> bool:  # noqa: ANN001
+def done(call) -> bool:
     return "Done" in call.params.get("caption", "")
 
 
@@ -20,8 +20,11 @@ async def prompt(fake: FakeTelegram, chat: dict, user: dict) -> int:
     fake.send_text(chat, user, "/stylize@StylebotTestBot")
     answer = await fake.wait_for_call("sendMessage", since=mark)
     assert "reply to this message" in answer.params["text"]
-    return next(m["message_id"] for m in reversed(fake.bot_messages(chat["id"]))
-                if m.get("text") == answer.params["text"])
+    return next(
+        m["message_id"]
+        for m in reversed(fake.bot_messages(chat["id"]))
+        if m.get("text") == answer.params["text"]
+    )
 
 
 async def test_two_users_interleave_without_mixing(tgbot: TelegramBot, fake: FakeTelegram) -> None:
@@ -37,19 +40,27 @@ async def test_two_users_interleave_without_mixing(tgbot: TelegramBot, fake: Fak
     ben_style = fake.send_photo(group, ben, PHOTO, reply_to=ben_prompt)
     results = []
     for _ in range(2):
-        results.append(await fake.wait_for_call(
-            "sendPhoto", lambda c: done(c) and c not in results, since=mark, timeout=90))
+        results.append(
+            await fake.wait_for_call(
+                "sendPhoto", lambda c: done(c) and c not in results, since=mark, timeout=90
+            )
+        )
     by_reply = {c.params["reply_parameters"]["message_id"]: c for c in results}
     assert set(by_reply) == {ann_style["message_id"], ben_style["message_id"]}
     assert "for @ann" in by_reply[ann_style["message_id"]].params["caption"]
     assert "for @ben" in by_reply[ben_style["message_id"]].params["caption"]
     assert ann_photo and ben_photo
     # No update without a command, reply or mention reached the bot.
-    assert not any("nice weather" in str(u) for u in fake.updates if "message" in u
-                   and u["message"].get("text") == "nice weather")
+    assert not any(
+        "nice weather" in str(u)
+        for u in fake.updates
+        if "message" in u and u["message"].get("text") == "nice weather"
+    )
 
 
-async def test_album_captioned_stylize_asks_for_the_missing_image(tgbot: TelegramBot, fake: FakeTelegram) -> None:
+async def test_album_captioned_stylize_asks_for_the_missing_image(
+    tgbot: TelegramBot, fake: FakeTelegram
+) -> None:
     """In privacy mode only the captioned first item of such an album reaches the bot."""
     group = fake.group_chat(-100501, "Gallery")
     cleo = fake.user(3003, "Cleo", "cleo")
@@ -64,7 +75,9 @@ async def test_album_captioned_stylize_asks_for_the_missing_image(tgbot: Telegra
     await fake.wait_for_call("sendPhoto", done, since=mark, timeout=60)
 
 
-async def test_album_sent_as_reply_delivers_every_item(tgbot: TelegramBot, fake: FakeTelegram) -> None:
+async def test_album_sent_as_reply_delivers_every_item(
+    tgbot: TelegramBot, fake: FakeTelegram
+) -> None:
     group = fake.group_chat(-100502, "Studio")
     dora = fake.user(3004, "Dora")
     prompt_id = await prompt(fake, group, dora)
@@ -73,7 +86,9 @@ async def test_album_sent_as_reply_delivers_every_item(tgbot: TelegramBot, fake:
     await fake.wait_for_call("sendPhoto", done, since=mark, timeout=60)
 
 
-async def test_group_admins_set_chat_defaults_others_cannot(tgbot: TelegramBot, fake: FakeTelegram) -> None:
+async def test_group_admins_set_chat_defaults_others_cannot(
+    tgbot: TelegramBot, fake: FakeTelegram
+) -> None:
     group = fake.group_chat(-100503, "Club")
     boss, member = fake.user(3005, "Boss"), fake.user(3006, "Member")
     fake.set_admin(group, boss)
@@ -84,12 +99,17 @@ async def test_group_admins_set_chat_defaults_others_cannot(tgbot: TelegramBot, 
     mark = fake.mark()
     fake.send_text(group, boss, "/weights@StylebotTestBot group strength 9")
     accepted = await fake.wait_for_call("sendMessage", since=mark)
-    assert "This group's defaults" in accepted.params["text"] and "strength: 9" in accepted.params["text"]
+    assert (
+        "This group's defaults" in accepted.params["text"]
+        and "strength: 9" in accepted.params["text"]
+    )
     choices = await tgbot.core.choices(Owner("telegram", str(member["id"])), group["id"])
     assert choices.strength == 9  # every member now starts from the group's default
 
 
-async def test_a_killed_worker_fails_one_job_and_the_bot_carries_on(tgbot: TelegramBot, fake: FakeTelegram) -> None:
+async def test_a_killed_worker_fails_one_job_and_the_bot_carries_on(
+    tgbot: TelegramBot, fake: FakeTelegram
+) -> None:
     group = fake.group_chat(-100504, "Lab")
     eli, fay = fake.user(3007, "Eli"), fake.user(3008, "Fay")
     eli_prompt = await prompt(fake, group, eli)
@@ -99,8 +119,11 @@ async def test_a_killed_worker_fails_one_job_and_the_bot_carries_on(tgbot: Teleg
     await fake.wait_for_call("editMessageMedia", since=mark, timeout=30)
     os.kill(tgbot.pool.workers[0].process.pid, signal.SIGKILL)
     failed = await fake.wait_for_call(
-        "editMessageCaption", lambda c: "stopped unexpectedly" in c.params["caption"],
-        since=mark, timeout=30)
+        "editMessageCaption",
+        lambda c: "stopped unexpectedly" in c.params["caption"],
+        since=mark,
+        timeout=30,
+    )
     assert failed is not None
     fay_prompt = await prompt(fake, group, fay)
     mark = fake.mark()

@@ -14,7 +14,9 @@ def image_of(data: bytes) -> Image.Image:
     return Image.open(io.BytesIO(data))
 
 
-async def test_photo_then_painting_gives_live_status_and_a_result(tgbot: TelegramBot, fake: FakeTelegram) -> None:
+async def test_photo_then_painting_gives_live_status_and_a_result(
+    tgbot: TelegramBot, fake: FakeTelegram
+) -> None:
     alice = fake.user(1001, "Alice", "alice")
     chat = fake.private_chat(alice)
     first = fake.send_photo(chat, alice, PHOTO)
@@ -25,11 +27,13 @@ async def test_photo_then_painting_gives_live_status_and_a_result(tgbot: Telegra
     status = await fake.wait_for_call("sendPhoto", since=mark)
     assert status.params["reply_parameters"]["message_id"] == second["message_id"]
     result = await fake.wait_for_call(
-        "sendPhoto", lambda c: "Done" in c.params.get("caption", ""), since=mark + 1, timeout=60)
+        "sendPhoto", lambda c: "Done" in c.params.get("caption", ""), since=mark + 1, timeout=60
+    )
     assert result.params["reply_parameters"]["message_id"] == second["message_id"]
     assert image_of(result.files["photo"]).size == (64, 48)
-    buttons = [b["callback_data"] for row in result.params["reply_markup"]["inline_keyboard"]
-               for b in row]
+    buttons = [
+        b["callback_data"] for row in result.params["reply_markup"]["inline_keyboard"] for b in row
+    ]
     assert any(b.endswith(":stronger") for b in buttons)
     await fake.wait_for_call("deleteMessage", since=mark)
     edits = fake.calls_to(("editMessageMedia", "editMessageCaption"), since=mark)
@@ -39,8 +43,11 @@ async def test_photo_then_painting_gives_live_status_and_a_result(tgbot: Telegra
 
 async def result_for(fake: FakeTelegram, chat_id: int, since: int, timeout: float = 60):
     return await fake.wait_for_call(
-        "sendPhoto", lambda c: c.chat_id == chat_id and "Done" in c.params.get("caption", ""),
-        since=since, timeout=timeout)
+        "sendPhoto",
+        lambda c: c.chat_id == chat_id and "Done" in c.params.get("caption", ""),
+        since=since,
+        timeout=timeout,
+    )
 
 
 async def test_album_pairs_photo_and_painting(tgbot: TelegramBot, fake: FakeTelegram) -> None:
@@ -99,15 +106,21 @@ async def test_swap_exchanges_the_pending_roles(tgbot: TelegramBot, fake: FakeTe
     assert image_of(result.files["photo"]).size == (64, 48)  # PHOTO ended up as the content
 
 
-async def test_non_images_and_broken_images_are_explained(tgbot: TelegramBot, fake: FakeTelegram) -> None:
+async def test_non_images_and_broken_images_are_explained(
+    tgbot: TelegramBot, fake: FakeTelegram
+) -> None:
     gus = fake.user(1007, "Gus")
     chat = fake.private_chat(gus)
     cases = [
         (lambda: fake.send_sticker(chat, gus), "Stickers can't be painted"),
         (lambda: fake.send_video(chat, gus), "not videos"),
         (lambda: fake.send_voice(chat, gus), "can't paint sounds"),
-        (lambda: fake.send_document(chat, gus, b"%PDF-1.4 fake", file_name="cv.pdf",
-                                    mime_type="application/pdf"), "cv.pdf isn't a picture"),
+        (
+            lambda: fake.send_document(
+                chat, gus, b"%PDF-1.4 fake", file_name="cv.pdf", mime_type="application/pdf"
+            ),
+            "cv.pdf isn't a picture",
+        ),
     ]
     for send, expected in cases:
         mark = fake.mark()
@@ -116,8 +129,9 @@ async def test_non_images_and_broken_images_are_explained(tgbot: TelegramBot, fa
         assert expected in answer.params["text"]
         tgbot.core.notices = type(tgbot.core.notices)(100, 30)  # not testing the flood guard
     mark = fake.mark()
-    fake.send_document(chat, gus, PHOTO[: len(PHOTO) // 3], file_name="cut.jpg",
-                       mime_type="image/jpeg")
+    fake.send_document(
+        chat, gus, PHOTO[: len(PHOTO) // 3], file_name="cut.jpg", mime_type="image/jpeg"
+    )
     answer = await fake.wait_for_call("sendMessage", since=mark)
     assert "damaged or cut off" in answer.params["text"]
     mark = fake.mark()
@@ -130,12 +144,15 @@ async def test_non_images_and_broken_images_are_explained(tgbot: TelegramBot, fa
     await result_for(fake, chat["id"], mark)
 
 
-async def test_oversized_documents_are_refused_before_download(tgbot: TelegramBot, fake: FakeTelegram) -> None:
+async def test_oversized_documents_are_refused_before_download(
+    tgbot: TelegramBot, fake: FakeTelegram
+) -> None:
     hal = fake.user(1008, "Hal")
     chat = fake.private_chat(hal)
     mark = fake.mark()
-    fake.send_document(chat, hal, PHOTO, file_name="huge.jpg", mime_type="image/jpeg",
-                       file_size=30 * 2**20)
+    fake.send_document(
+        chat, hal, PHOTO, file_name="huge.jpg", mime_type="image/jpeg", file_size=30 * 2**20
+    )
     answer = await fake.wait_for_call("sendMessage", since=mark)
     assert "30.0 MB" in answer.params["text"] and "at most 20 MB" in answer.params["text"]
     assert not fake.calls_to("getFile", since=mark)
@@ -155,7 +172,10 @@ async def test_a_flood_of_junk_gets_a_few_answers(tgbot: TelegramBot, fake: Fake
     assert len(fake.calls_to("sendMessage", since=mark)) == 3
 
 
-async def test_real_weights_end_to_end(fake: FakeTelegram, tmp_path, ) -> None:  # noqa: ANN001
+async def test_real_weights_end_to_end(
+    fake: FakeTelegram,
+    tmp_path,
+) -> None:
     """The trained VGG19 and AdaIN decoder, as shipped: default and fast presets."""
     from tests.bot.harness import small_config, telegram_bot
 

@@ -6,17 +6,17 @@ import asyncio
 import dataclasses
 from pathlib import Path
 
-from bot.config import PoolConfig
-from tests.bot.harness import PAINTING, PHOTO, TelegramBot, telegram_bot, small_config
+from tests.bot.harness import PAINTING, PHOTO, TelegramBot, small_config, telegram_bot
 from tests.fakes.telegram_api import FakeTelegram
 
 
-def done(call) -> bool:  # noqa: ANN001
+def done(call) -> bool:
     return "Done" in call.params.get("caption", "")
 
 
-async def test_weights_persist_across_a_restart(fake: FakeTelegram, tmp_path: Path,
-                                                random_weights_path: Path) -> None:
+async def test_weights_persist_across_a_restart(
+    fake: FakeTelegram, tmp_path: Path, random_weights_path: Path
+) -> None:
     config = small_config(tmp_path, str(random_weights_path))
     alice = fake.user(2001, "Alice")
     chat = fake.private_chat(alice)
@@ -42,7 +42,9 @@ async def test_weights_persist_across_a_restart(fake: FakeTelegram, tmp_path: Pa
         assert "strength 7" in result.params["caption"] and "96px" in result.params["caption"]
 
 
-async def test_weights_buttons_change_the_pressers_settings(tgbot: TelegramBot, fake: FakeTelegram) -> None:
+async def test_weights_buttons_change_the_pressers_settings(
+    tgbot: TelegramBot, fake: FakeTelegram
+) -> None:
     bob = fake.user(2002, "Bob")
     chat = fake.private_chat(bob)
     fake.send_text(chat, bob, "/weights")
@@ -56,8 +58,9 @@ async def test_weights_buttons_change_the_pressers_settings(tgbot: TelegramBot, 
     assert panel is not None
 
 
-async def test_cancel_stops_a_running_job(fake: FakeTelegram, tmp_path: Path,
-                                          random_weights_path: Path) -> None:
+async def test_cancel_stops_a_running_job(
+    fake: FakeTelegram, tmp_path: Path, random_weights_path: Path
+) -> None:
     config = small_config(tmp_path, str(random_weights_path))
     config = dataclasses.replace(config, defaults=dataclasses.replace(config.defaults, steps=900))
     async with telegram_bot(fake, config):
@@ -67,29 +70,35 @@ async def test_cancel_stops_a_running_job(fake: FakeTelegram, tmp_path: Path,
         fake.send_album(chat, carol, [PHOTO, PAINTING])
         await fake.wait_for_call("editMessageMedia", since=mark, timeout=30)  # it is running
         fake.send_text(chat, carol, "/cancel")
-        said = await fake.wait_for_call("sendMessage", lambda c: "Cancelled" in c.params["text"],
-                                        since=mark)
+        said = await fake.wait_for_call(
+            "sendMessage", lambda c: "Cancelled" in c.params["text"], since=mark
+        )
         status = await fake.wait_for_call(
-            "editMessageCaption", lambda c: "Cancelled" in c.params["caption"], since=mark)
+            "editMessageCaption", lambda c: "Cancelled" in c.params["caption"], since=mark
+        )
         assert status.time - said.time < 1.0
         await asyncio.sleep(0.5)
         assert not fake.calls_to("sendPhoto", since=mark)[1:]  # no result after the status
 
 
-async def test_queue_full_and_positions(fake: FakeTelegram, tmp_path: Path,
-                                        random_weights_path: Path) -> None:
+async def test_queue_full_and_positions(
+    fake: FakeTelegram, tmp_path: Path, random_weights_path: Path
+) -> None:
     config = small_config(tmp_path, str(random_weights_path))
     config = dataclasses.replace(
-        config, pool=dataclasses.replace(config.pool, max_queue=2),
-        defaults=dataclasses.replace(config.defaults, steps=400))
+        config,
+        pool=dataclasses.replace(config.pool, max_queue=2),
+        defaults=dataclasses.replace(config.defaults, steps=400),
+    )
     async with telegram_bot(fake, config) as bot:
         users = [fake.user(2100 + i, f"U{i}") for i in range(4)]
         chats = [fake.private_chat(u) for u in users]
         for user, chat in zip(users[:3], chats[:3], strict=True):
             mark = fake.mark()
             fake.send_album(chat, user, [PHOTO, PAINTING])
-            await fake.wait_for_call("sendPhoto", lambda c, ch=chat: c.chat_id == ch["id"],
-                                     since=mark)
+            await fake.wait_for_call(
+                "sendPhoto", lambda c, ch=chat: c.chat_id == ch["id"], since=mark
+            )
         assert bot.pool.stats().waiting == 2
         mark = fake.mark()
         fake.send_text(chats[2], users[2], "/queue")
@@ -103,7 +112,9 @@ async def test_queue_full_and_positions(fake: FakeTelegram, tmp_path: Path,
             fake.send_text(chat, user, "/cancel")
 
 
-async def test_rerun_buttons_belong_to_the_requester(tgbot: TelegramBot, fake: FakeTelegram) -> None:
+async def test_rerun_buttons_belong_to_the_requester(
+    tgbot: TelegramBot, fake: FakeTelegram
+) -> None:
     dan, eve = fake.user(2004, "Dan"), fake.user(2005, "Eve")
     chat = fake.group_chat(-100777, "Painters")
     mark = fake.mark()
@@ -112,10 +123,15 @@ async def test_rerun_buttons_belong_to_the_requester(tgbot: TelegramBot, fake: F
     prompt_id = fake.bot_messages(chat["id"])[-1]["message_id"]
     fake.send_album(chat, dan, [PHOTO, PAINTING], reply_to=prompt_id)
     result = await fake.wait_for_call("sendPhoto", done, since=mark, timeout=60)
-    result_id = next(m["message_id"] for m in fake.bot_messages(chat["id"])
-                     if "Done" in (m.get("caption") or ""))
-    stronger = next(b["callback_data"] for row in result.params["reply_markup"]["inline_keyboard"]
-                    for b in row if b["callback_data"].endswith(":stronger"))
+    result_id = next(
+        m["message_id"] for m in fake.bot_messages(chat["id"]) if "Done" in (m.get("caption") or "")
+    )
+    stronger = next(
+        b["callback_data"]
+        for row in result.params["reply_markup"]["inline_keyboard"]
+        for b in row
+        if b["callback_data"].endswith(":stronger")
+    )
     mark = fake.mark()
     fake.press_button(chat, eve, result_id, stronger)
     refusal = await fake.wait_for_call("answerCallbackQuery", since=mark)
@@ -126,7 +142,9 @@ async def test_rerun_buttons_belong_to_the_requester(tgbot: TelegramBot, fake: F
     assert prompt is not None
 
 
-async def test_rate_limits_are_honoured_and_results_survive_them(tgbot: TelegramBot, fake: FakeTelegram) -> None:
+async def test_rate_limits_are_honoured_and_results_survive_them(
+    tgbot: TelegramBot, fake: FakeTelegram
+) -> None:
     finn = fake.user(2006, "Finn")
     chat = fake.private_chat(finn)
     fake.fail_next("editMessageMedia", retry_after=1, times=2)
@@ -142,7 +160,8 @@ async def test_rate_limits_are_honoured_and_results_survive_them(tgbot: Telegram
     fake.send_album(chat, finn, [PHOTO, PAINTING])
     await fake.wait_for_call("sendPhoto", lambda c: c.status == 200, since=mark)  # status
     fake.fail_next("sendPhoto", retry_after=1, times=1)  # now the final result is refused once
-    result = await fake.wait_for_call("sendPhoto", lambda c: c.status == 200 and done(c),
-                                      since=mark, timeout=60)
+    result = await fake.wait_for_call(
+        "sendPhoto", lambda c: c.status == 200 and done(c), since=mark, timeout=60
+    )
     hit = [c for c in fake.calls_to("sendPhoto", since=mark) if c.status == 429]
     assert hit and result.time - hit[-1].time >= 0.9  # waited out retry_after, then delivered

@@ -29,11 +29,12 @@ def alive(pid: int) -> bool:
 
 
 async def test_sigterm_tells_waiting_users_and_leaves_no_orphans(
-        fake: FakeTelegram, tmp_path: Path, random_weights_path: Path) -> None:
+    fake: FakeTelegram, tmp_path: Path, random_weights_path: Path
+) -> None:
     config = tmp_path / "config.toml"
     config.write_text(f"""
 log_format = "text"
-database = "{tmp_path / 'db.sqlite3'}"
+database = "{tmp_path / "db.sqlite3"}"
 progress_interval = 1.0
 [telegram]
 base_url = "{fake.base_url}"
@@ -50,8 +51,16 @@ steps = 1000
 """)
     env = {**os.environ, "STYLEBOT_TELEGRAM_TOKEN": fake.token}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", "--config", str(config), env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        "--config",
+        str(config),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         await fake.wait_for_call("getUpdates", timeout=60)
         amy, bo = fake.user(4001, "Amy"), fake.user(4002, "Bo")
@@ -67,14 +76,19 @@ steps = 1000
         code = await asyncio.wait_for(proc.wait(), timeout=30)
         _, stderr = await proc.communicate()
         assert code == 0, stderr.decode()[-2000:]
-        notes = [c.params.get("caption", "") for c in fake.calls_to("editMessageCaption",
-                                                                     since=mark)]
-        told = [c for c in fake.calls_to("editMessageCaption", since=mark)
-                if "restarting" in c.params.get("caption", "")]
+        notes = [
+            c.params.get("caption", "") for c in fake.calls_to("editMessageCaption", since=mark)
+        ]
+        told = [
+            c
+            for c in fake.calls_to("editMessageCaption", since=mark)
+            if "restarting" in c.params.get("caption", "")
+        ]
         assert {c.chat_id for c in told} == {running_chat["id"], waiting_chat["id"]}, notes
         await asyncio.sleep(0.5)  # the resource tracker notices its parent is gone
-        leftovers = {pid: Path(f"/proc/{pid}/cmdline").read_bytes()[:120]
-                     for pid in workers if alive(pid)}
+        leftovers = {
+            pid: Path(f"/proc/{pid}/cmdline").read_bytes()[:120] for pid in workers if alive(pid)
+        }
         assert not leftovers
         assert fake.token not in stderr.decode()  # logs never carry the token
     finally:
