@@ -13,9 +13,9 @@ from .errors import (
     WeightsError,
 )
 from .images import ImageLimits, encode, load_image
+from .pipeline import Result, stylize
 from .progress import Progress
 from .settings import Settings
-from .stylize import Result, stylize
 
 __all__ = [
     "Cancelled", "CorruptImageError", "FileTooLargeError", "ImageLimits", "ImageTooSmallError",

@@ -81,8 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_stylize(args: argparse.Namespace) -> int:
+    from .pipeline import stylize
     from .progress_bar import ProgressBar
-    from .stylize import stylize
 
     fmt = "jpeg" if args.output.suffix.lower() in (".jpg", ".jpeg") else "png"
     settings = settings_from_args(args, format=fmt)

@@ -13,8 +13,8 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from .images import load_image, resize
+from .pipeline import stylize
 from .settings import Settings
-from .stylize import stylize
 
 SHARED_IMAGES = Path(__file__).resolve().parents[2] / "shared" / "images"
 DEFAULT_PAIRS = (("tubingen", "starry_night"), ("golden_gate", "the_scream"),

@@ -74,7 +74,8 @@ SEED = Recipe(
 # - Coarse-to-fine from 128 px by √2: large strokes and swirls form at the coarse
 #   scales, which single-scale runs of the same cost never produce (they only add fine
 #   texture). Each finer scale gets 0.8x the steps: with fewer final steps (0.6x) the
-#   upsampling blur is not fully repaired (loss 2.7 vs 1.4).
+#   upsampling blur is not fully repaired (loss 2.7 vs 1.4). Moving up a scale also adds
+#   back the starting image's detail band (see ``pipeline.optimise_scales``).
 # - Relative losses at relu4_2 (content) and relu1_1…relu5_1 (style, equal layer weights)
 #   so strength means the same for any image size and weight source.
 # - Start from the AdaIN image: the palette and strokes of the painting are there from the

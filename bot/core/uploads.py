@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from PIL import Image
 
 from nst_engine.images import ImageLimits, load_image, resize
-from nst_engine.stylize import STYLE_HEADROOM
+from nst_engine.pipeline import STYLE_HEADROOM
 
 from ..config import LimitsConfig
 

@@ -29,8 +29,8 @@ from nst_engine import (
     stylize,
 )
 from nst_engine.device import autocast_dtype, select_device, set_threads
+from nst_engine.pipeline import adain_model, feature_extractor
 from nst_engine.presets import DEFAULT, SEED
-from nst_engine.stylize import adain_model, feature_extractor
 from nst_engine.weights import load_vgg_weights
 
 from .jobs import Finished, JobSpec, Progressed
