@@ -126,11 +126,11 @@ def stylize(content: ImageSource, style: ImageSource | Sequence[ImageSource], *,
 
 
 def adain_transfer(content: torch.Tensor, styles: Sequence[StyleImage], blend: Sequence[float],
-                   *, settings: Settings, device: torch.device, dtype: torch.dtype | None,
-                   long_side: int | None = None) -> torch.Tensor:
-    """AdaIN result at ``content``'s size; the style statistics are taken at ``long_side``."""
+                   *, settings: Settings, device: torch.device, dtype: torch.dtype | None
+                   ) -> torch.Tensor:
+    """AdaIN result at ``content``'s size, with style statistics at the matching scale."""
     model = adain_model(device, dtype)
-    side = long_side or max(content.shape[-2:])
+    side = max(content.shape[-2:])
     stats = []
     for s in styles:
         h, w = s.tensor.shape[-2:]

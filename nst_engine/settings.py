@@ -96,10 +96,3 @@ def literal_choices(f: dataclasses.Field[Any]) -> tuple[str, ...]:
     hint = {"Preset": Preset, "Precision": Precision, "Init": Init,
             "OutputFormat": OutputFormat}.get(str(f.type))
     return tuple(get_args(hint)) if hint is not None else ()
-
-
-def field_named(name: str) -> dataclasses.Field[Any]:
-    for f in dataclasses.fields(Settings):
-        if f.name == name:
-            return f
-    raise KeyError(name)

@@ -23,15 +23,6 @@ LAYERS: dict[str, int] = {
 _POOL_INDICES = (4, 9, 18, 27, 36)
 
 
-def layer_index(name_or_index: str | int) -> int:
-    if isinstance(name_or_index, int):
-        return name_or_index
-    try:
-        return LAYERS[name_or_index]
-    except KeyError:
-        raise ValueError(f"unknown VGG19 layer {name_or_index!r}") from None
-
-
 class VGGFeatures(nn.Module):
     """``torchvision.models.vgg19().features[:depth + 1]`` with taps at chosen indices.
 

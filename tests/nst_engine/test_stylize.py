@@ -28,7 +28,8 @@ def fast_settings(random_weights_path: Path) -> Settings:
 
 def test_seed_preset_is_the_founding_recipe() -> None:
     assert RECIPES["seed"] is SEED
-    assert SEED.content_layers == SEED.style_layers == (0, 5, 10, 19, 28)  # conv1_1 … conv5_1
+    # torchvision's features[:29] collected at 0, 5, 10, 19, 28 with its in-place ReLUs
+    assert SEED.content_layers == SEED.style_layers == (1, 6, 11, 20, 28)
     assert (SEED.normalised_gram, SEED.relative) == (False, False)  # raw Grams, plain MSE
     assert (SEED.content_weight, SEED.style_weight_at(5.0)) == (1.0, 0.01)
     assert (SEED.optimizer, SEED.lr, SEED.steps, SEED.init) == ("adam", 0.01, 1000, "content")
@@ -143,3 +144,28 @@ def test_settings_are_validated(changes: dict, message: str) -> None:
 def test_recipes_are_frozen() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         DEFAULT.steps = 1  # type: ignore[misc]
+
+
+def test_seed_taps_match_a_literal_torchvision_loop(random_weights_path: Path) -> None:
+    """What `features[:29]` with in-place ReLUs hands out at indices 0, 5, 10, 19, 28."""
+    import torchvision
+
+    from nst_engine.vgg import VGGFeatures
+    from nst_engine.weights import load_vgg_weights
+
+    weights = load_vgg_weights(str(random_weights_path))
+    features = torchvision.models.vgg19(weights=None).features[:29].eval()
+    features.load_state_dict({k: v for k, v in weights.state.items()
+                              if int(k.split(".")[0]) <= 28})
+    x = torch.rand(1, 3, 48, 48, generator=torch.Generator().manual_seed(0))
+    normalised = (x - torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)) / torch.tensor(
+        [0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+    collected, h = [], normalised
+    with torch.no_grad():
+        for index, layer in enumerate(features):
+            h = layer(h)
+            if index in (0, 5, 10, 19, 28):
+                collected.append(h)
+        ours = VGGFeatures(weights, 28)(x, SEED.style_layers)
+    for tap, theirs in zip(SEED.style_layers, collected, strict=True):
+        assert torch.allclose(ours[tap], theirs, atol=1e-5)

@@ -180,3 +180,41 @@ async def test_a_full_queue_is_explained(world: World, tmp_path, random_weights_
         assert third.followups[-1]["flags"] & 64
         for user in users[:2]:
             bot.pool.cancel_owner(Owner("discord", user["id"]))
+
+
+async def test_oversized_attachments_are_refused_without_downloading(
+    dcbot: RunningBot, world: World
+) -> None:
+    fake = world.fake
+    big = fake.add_attachment(PHOTO, "huge.jpg", "image/jpeg")
+    big["size"] = 30 * 2**20  # what Discord reports; the bytes are never fetched
+    mark = fake.mark()
+    interaction = await fake.slash_command(
+        world.alice,
+        world.channel,
+        "stylize",
+        {"content": big, "style": attachments(world)["style"]},
+    )
+    response = await interaction.wait_response()
+    assert (
+        response["data"]["flags"] & 64
+        and "30.0 MB; the limit is 20 MB" in response["data"]["content"]
+    )
+    assert not [c for c in fake.calls[mark:] if "/attachments/" in c.path]
+
+
+async def test_commands_sync_to_one_guild_when_configured(
+    world: World, tmp_path, random_weights_path
+) -> None:
+    import dataclasses
+
+    from tests.bot.harness import running_bot, small_config
+
+    config = small_config(tmp_path, str(random_weights_path))
+    config = dataclasses.replace(
+        config, discord=dataclasses.replace(config.discord, sync_guild_id=int(world.guild["id"]))
+    )
+    async with running_bot(config, discord=world.fake):
+        names = {c["name"] for c in world.fake.commands[world.guild["id"]]}
+        assert {"stylize", "weights", "cancel", "queue", "help"} <= names
+        assert not world.fake.commands.get("global")

@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 from pathlib import Path
 
+from bot.core.jobs import Owner
 from tests.bot.harness import PAINTING, PHOTO, TelegramBot, small_config, telegram_bot
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -165,3 +166,28 @@ async def test_rate_limits_are_honoured_and_results_survive_them(
     )
     hit = [c for c in fake.calls_to("sendPhoto", since=mark) if c.status == 429]
     assert hit and result.time - hit[-1].time >= 0.9  # waited out retry_after, then delivered
+
+
+async def test_a_flood_of_submissions_is_slowed_down(
+    fake: FakeTelegram, tmp_path: Path, random_weights_path: Path
+) -> None:
+    config = small_config(tmp_path, str(random_weights_path))
+    config = dataclasses.replace(
+        config,
+        limits=dataclasses.replace(config.limits, submissions_per_minute=2),
+        pool=dataclasses.replace(config.pool, per_user_waiting=5, max_queue=10),
+    )
+    async with telegram_bot(fake, config) as bot:
+        gil = fake.user(2007, "Gil")
+        chat = fake.private_chat(gil)
+        for _ in range(3):
+            mark = fake.mark()
+            fake.send_album(chat, gil, [PHOTO, PAINTING])
+            answer = await fake.wait_for_call(("sendPhoto", "sendMessage"), since=mark)
+        assert answer.method == "sendMessage"
+        assert "faster than I can paint" in answer.params["text"]
+        other = fake.user(2008, "Hana")  # everyone else is still served
+        mark = fake.mark()
+        fake.send_album(fake.private_chat(other), other, [PHOTO, PAINTING])
+        await fake.wait_for_call("sendPhoto", since=mark)
+        bot.pool.cancel_owner(Owner("telegram", str(gil["id"])))

@@ -1,0 +1,94 @@
+"""Config: one clear message and exit code 2 for every mistake; secrets never printed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, Secret, describe, load_config
+
+TOKEN = "123456789:AAE-fake-token-value-for-the-test-0000"
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    return path
+
+
+def test_example_config_is_valid_and_documented() -> None:
+    example = Path(__file__).resolve().parents[2] / "config.example.toml"
+    config = load_config(example, env={"STYLEBOT_TELEGRAM_TOKEN": TOKEN})
+    assert config.platforms == ["telegram"]
+    assert config.telegram.base_url == "https://api.telegram.org/bot"
+    assert config.discord.gateway_url == "wss://gateway.discord.gg/"
+    lines = [
+        line
+        for line in example.read_text().splitlines()
+        if "=" in line and not line.lstrip().startswith("#")
+    ]
+    assert len(lines) > 30
+
+
+def test_tokens_from_environment_and_masked_everywhere(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, ""), env={"STYLEBOT_DISCORD_TOKEN": TOKEN})
+    assert config.discord.token.reveal() == TOKEN
+    shown = describe(config) + repr(config) + str(config) + f"{config.discord.token}"
+    assert TOKEN not in shown and f"*** ({len(TOKEN)} characters)" in shown
+
+
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("[pool]\nwokers = 2\n", "Unknown setting pool.wokers in pool. Did you mean 'workers'?"),
+        ("[pool]\nworkers = 'two'\n", "pool.workers must be int"),
+        ("[defaults]\npreset = 'turbo'\n", "defaults.preset must be one of"),
+        ("[pool]\nworkers = 0\n", "pool.workers must be at least 1"),
+        ("[telegram\n", "is not valid TOML"),
+        ("progress_interval = 0.1\n", "progress_interval must be at least 1 second"),
+    ],
+)
+def test_mistakes_are_named(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace(".", r"\.").replace("'", ".")):
+        load_config(write(tmp_path, text), env={"STYLEBOT_TELEGRAM_TOKEN": TOKEN})
+
+
+def test_no_token_at_all(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="No platform has a token"):
+        load_config(write(tmp_path, ""), env={})
+
+
+def nst_bot(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", **env},
+        timeout=60,
+        check=False,
+    )
+
+
+def test_cli_exit_codes(tmp_path: Path) -> None:
+    bad = nst_bot(
+        "check-config",
+        "--config",
+        str(write(tmp_path, "[pool]\nwokers = 2\n")),
+        env={"STYLEBOT_TELEGRAM_TOKEN": TOKEN},
+    )
+    assert bad.returncode == 2 and bad.stderr.startswith("config error: Unknown setting")
+    good = nst_bot(
+        "check-config", "--config", str(write(tmp_path, "")), env={"STYLEBOT_TELEGRAM_TOKEN": TOKEN}
+    )
+    assert good.returncode == 0 and "[telegram]" in good.stdout and TOKEN not in good.stdout
+    missing = nst_bot("run", "--config", str(tmp_path / "nope.toml"), env={})
+    assert missing.returncode == 2 and "not found" in missing.stderr
+
+
+def test_secret_is_not_a_string() -> None:
+    secret = Secret("abc")
+    assert "abc" not in "%s %r" % (secret, secret)  # noqa: UP031 - %-formatting is the point
+    assert secret == Secret("abc") and bool(secret) and not Secret("")
