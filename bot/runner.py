@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
 import signal
 import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -57,38 +60,61 @@ async def heartbeat(path: Path, pool: LocalJobPool) -> None:
         await asyncio.sleep(HEARTBEAT_EVERY)
 
 
-async def run(config: BotConfig, *, stop: asyncio.Event | None = None) -> None:
-    """Serve until SIGINT/SIGTERM (or ``stop``), then shut down in order:
-    stop taking updates, let running jobs finish (grace), tell everyone waiting, close."""
-    stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+@dataclass
+class Assembly:
+    core: Stylebot
+    pool: LocalJobPool
+    store: SettingsStore
+    frontends: list[Frontend]
+
+
+FrontendFactory = Callable[[BotConfig, Stylebot], list[Frontend]]
+
+
+@contextlib.asynccontextmanager
+async def assembled(config: BotConfig, *, make_frontends: FrontendFactory = frontends,
+                    wait_for_workers: bool = False) -> AsyncIterator[Assembly]:
+    """Store, pool, core and front ends, started; on exit shut down in order: stop taking
+    updates, let running jobs finish (grace), tell everyone waiting, close."""
     store = SettingsStore(config.database)
     await store.open()
     pool = LocalJobPool(config.pool)
     await pool.start()
     core = Stylebot(config, pool, store)
-    fronts = frontends(config, core)
-    health = os.environ.get(HEALTH_ENV)
-    beat = asyncio.create_task(heartbeat(Path(health), pool)) if health else None
+    fronts = make_frontends(config, core)
     try:
+        if wait_for_workers:
+            await pool.wait_ready()
         for front in fronts:
             await front.start()
-        log.info("stylebot running", extra={"platforms": [f.name for f in fronts],
-                                            "workers": config.pool.workers})
-        await stop.wait()
-        log.info("shutting down")
+        yield Assembly(core, pool, store, fronts)
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
         for front in fronts:
             await front.stop_receiving()
         await pool.shutdown(config.pool.shutdown_grace)
         await core.drain(timeout=30)
         for front in fronts:
             await front.stop()
-        if beat is not None:
-            beat.cancel()
         await store.close()
-        log.info("stopped")
+
+
+async def run(config: BotConfig, *, stop: asyncio.Event | None = None) -> None:
+    """Serve until SIGINT/SIGTERM (or ``stop``)."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    health = os.environ.get(HEALTH_ENV)
+    try:
+        async with assembled(config) as bot:
+            beat = asyncio.create_task(heartbeat(Path(health), bot.pool)) if health else None
+            log.info("stylebot running", extra={
+                "platforms": [f.name for f in bot.frontends], "workers": config.pool.workers})
+            await stop.wait()
+            log.info("shutting down")
+            if beat is not None:
+                beat.cancel()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+    log.info("stopped")

@@ -24,7 +24,8 @@ def digest(image: torch.Tensor) -> str:
 
 
 class StyleTargetCache:
-    """LRU of Gram targets per (style image, size, layers, network setup).
+    """LRU of style targets: Grams per (style image, size, layers, network setup), and
+    AdaIN statistics per (style image, size).
 
     Repeated styles (the bot's "stronger"/"weaker" re-runs, popular paintings) skip the
     style forward passes entirely. Thread-safe; a few MB per entry.

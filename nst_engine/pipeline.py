@@ -25,7 +25,15 @@ from .images import (
     to_pil,
     to_tensor,
 )
-from .objective import STYLE_CACHE, Objective, StyleImage, StyleTargetCache, digest, style_targets
+from .objective import (
+    STYLE_CACHE,
+    Objective,
+    StyleImage,
+    StyleTargetCache,
+    digest,
+    style_size,
+    style_targets,
+)
 from .optimize import Scale, optimise, plan_scales
 from .presets import DEFAULT_STRENGTH, RECIPES, Recipe
 from .progress import EtaClock, Progress, ProgressCallback, StopCheck, report_every
@@ -103,7 +111,7 @@ def stylize(content: ImageSource, style: ImageSource | Sequence[ImageSource], *,
 
     if settings.preset == "fast":
         out = adain_transfer(content_t, styles, blend, settings=settings, device=device,
-                             dtype=dtype)
+                             dtype=dtype, cache=cache)
         steps, losses, scales = 1, {}, [(width, height)]
         if settings.preserve_colors:
             out = preserve_colors(out, content_t)
@@ -126,17 +134,21 @@ def stylize(content: ImageSource, style: ImageSource | Sequence[ImageSource], *,
 
 
 def adain_transfer(content: torch.Tensor, styles: Sequence[StyleImage], blend: Sequence[float],
-                   *, settings: Settings, device: torch.device, dtype: torch.dtype | None
-                   ) -> torch.Tensor:
+                   *, settings: Settings, device: torch.device, dtype: torch.dtype | None,
+                   cache: StyleTargetCache = STYLE_CACHE) -> torch.Tensor:
     """AdaIN result at ``content``'s size, with style statistics at the matching scale."""
     model = adain_model(device, dtype)
-    side = max(content.shape[-2:])
+    side = round(max(content.shape[-2:]) * settings.style_scale)
     stats = []
     for s in styles:
-        h, w = s.tensor.shape[-2:]
-        f = side * settings.style_scale / max(h, w)
-        stats.append(model.style_stats(resize_to(s.tensor, (max(16, round(h * f)),
-                                                            max(16, round(w * f))))))
+        size = style_size(s.tensor, side)
+        key = ("adain", s.key, size, str(dtype), str(device))
+        cached = cache.get(key)
+        if cached is None:  # the painting's statistics: one encoder pass, then free
+            mean, std = model.style_stats(resize_to(s.tensor, size))
+            cached = {0: mean, 1: std}
+            cache.put(key, cached)
+        stats.append((cached[0], cached[1]))
     # Below the default strength the AdaIN mix fades towards the photo, so strength
     # behaves the same in the fast preset and as the optimisation's starting point.
     alpha = settings.alpha * min(1.0, settings.strength / DEFAULT_STRENGTH)
@@ -158,7 +170,7 @@ def optimise_scales(content: torch.Tensor, styles: Sequence[StyleImage], blend: 
     start = resize_to(content, (final.height, final.width))
     if init == "adain":
         start = adain_transfer(start, styles, blend, settings=settings, device=device,
-                               dtype=dtype)
+                               dtype=dtype, cache=cache)
     image: torch.Tensor | None = None
     base_prev: torch.Tensor | None = None
     done = 0

@@ -21,7 +21,7 @@ from .pending import PendingPairs
 from .pool import JobPool
 from .ratelimit import SlidingWindow
 from .recent import RecentJob, RecentJobs
-from .status import ChatThrottles, StatusView, follow
+from .status import ChatLimits, StatusView, follow
 from .store import SettingsStore
 
 log = logging.getLogger("stylebot.service")
@@ -55,14 +55,8 @@ class Stylebot:
         self.submissions = SlidingWindow(config.limits.submissions_per_minute, 60.0)
         #: explanations of refused input, per user: a flood of stickers gets a few answers
         self.notices = SlidingWindow(3, 30.0)
-        self._group_chats: set[str] = set()
-        self.throttles = ChatThrottles(self.interval)
+        self.limits = ChatLimits(config.progress_interval, config.group_progress_interval)
         self._followers: set[asyncio.Task[object]] = set()
-
-    def interval(self, chat: str) -> float:
-        if chat in self._group_chats:
-            return self.config.group_progress_interval
-        return self.config.progress_interval
 
     async def choices(self, owner: Owner, chat_id: str | int | None) -> Choices:
         return await self.store.effective(owner.platform, owner.user_id, chat_id, self.defaults)
@@ -72,13 +66,11 @@ class Stylebot:
         if not self.submissions.allow(f"{submission.owner.platform}:{submission.owner.user_id}"):
             raise SlowDown("You're sending pictures faster than I can paint them. Please wait "
                            "a minute, then send them again.")
-        if submission.group:
-            self._group_chats.add(submission.chat)
         choices = submission.choices
         content = fit_for(submission.content, choices.size)
         spec = JobSpec(submission.owner, submission.chat, content, submission.style,
                        choices.engine_settings(self.config.pool),
-                       preview_interval=self.interval(submission.chat))
+                       preview_interval=self.limits.intervals[submission.group])
         handle = await self.pool.submit(spec)
         token = self.recent.remember(RecentJob(submission.owner, submission.chat,
                                                submission.group, content, submission.style,
@@ -88,7 +80,8 @@ class Stylebot:
         except Exception:
             self.pool.cancel_owner(submission.owner)
             raise
-        task = asyncio.create_task(follow(handle, view, self.throttles), name=f"follow-{handle.id}")
+        task = asyncio.create_task(follow(handle, view, self.limits, group=submission.group),
+                                   name=f"follow-{handle.id}")
         self._followers.add(task)
         task.add_done_callback(self._followers.discard)
         return handle

@@ -1,9 +1,13 @@
 """Feeding a job's events to a platform's status message, within the platform's limits.
 
-Queue positions and progress are *state*: only the newest matters, so updates coalesce
-and each chat gets at most one edit per interval (asyncio-throttle, shared by every job
-in the chat). Terminal events (the result, a failure) are never dropped: they bypass
-the progress throttle and the view retries them through rate limits.
+Two budgets per chat, both asyncio-throttle sliding windows shared by every job there:
+- *sending*: every message and edit the bot makes in the chat (short bursts, then about
+  one a second; about 19 a minute in groups — Telegram's flood limits, which
+  python-telegram-bot leaves to the bot; discord.py paces Discord itself);
+- *progress*: one status edit per ``progress_interval``. Queue positions and progress
+  are state, so they coalesce: only the newest is sent when the budget allows.
+Terminal events (the result, a failure) skip the progress budget, never the sending one,
+and are retried through 429s: a result is never lost to a rate limit.
 """
 
 from __future__ import annotations
@@ -12,7 +16,6 @@ import asyncio
 import dataclasses
 import logging
 import time
-from collections.abc import Callable
 from typing import Protocol
 
 from asyncio_throttle import Throttler
@@ -44,18 +47,31 @@ class RateLimited(Exception):
         self.retry_after = retry_after
 
 
-class ChatThrottles:
-    """One throttler per chat, plus the chat's "blocked until" after a 429."""
+#: at most SEND_BURST messages in any window of this many seconds
+SEND_BURST = 3
+SEND_WINDOW = 3.0  # private chats: bursts of 3, about 1 a second after that
+SEND_WINDOW_GROUP = 9.5  # groups: at most 19 a minute (Telegram allows 20)
 
-    def __init__(self, interval: Callable[[str], float]) -> None:
-        self._interval = interval
-        self._throttlers: dict[str, Throttler] = {}
+
+class ChatLimits:
+    """Per-chat sending and progress budgets, plus "blocked until" after a 429."""
+
+    def __init__(self, progress_interval: float, group_progress_interval: float) -> None:
+        self.intervals = (progress_interval, group_progress_interval)
+        self._progress: dict[str, Throttler] = {}
+        self._sending: dict[str, Throttler] = {}
         self._blocked_until: dict[str, float] = {}
 
-    def throttler(self, chat: str) -> Throttler:
-        if chat not in self._throttlers:
-            self._throttlers[chat] = Throttler(rate_limit=1, period=self._interval(chat))
-        return self._throttlers[chat]
+    def progress(self, chat: str, group: bool) -> Throttler:
+        if chat not in self._progress:
+            self._progress[chat] = Throttler(rate_limit=1, period=self.intervals[group])
+        return self._progress[chat]
+
+    def sending(self, chat: str, group: bool) -> Throttler:
+        if chat not in self._sending:
+            window = SEND_WINDOW_GROUP if group else SEND_WINDOW
+            self._sending[chat] = Throttler(rate_limit=SEND_BURST, period=window)
+        return self._sending[chat]
 
     def block(self, chat: str, seconds: float) -> None:
         self._blocked_until[chat] = max(self._blocked_until.get(chat, 0.0),
@@ -67,8 +83,8 @@ class ChatThrottles:
             await asyncio.sleep(delay)
 
 
-async def follow(handle: JobHandle, view: StatusView, throttles: ChatThrottles,
-                 *, final_attempts: int = 6) -> JobEvent:
+async def follow(handle: JobHandle, view: StatusView, limits: ChatLimits, *, group: bool,
+                 final_attempts: int = 6) -> JobEvent:
     """Drive ``view`` from ``handle``'s events until the job ends; returns the final event."""
     chat = handle.spec.chat
     latest: list[Queued | Started | Progressed] = []
@@ -78,8 +94,8 @@ async def follow(handle: JobHandle, view: StatusView, throttles: ChatThrottles,
     async def render() -> None:
         while True:
             await changed.wait()
-            await throttles.wait_unblocked(chat)
-            async with throttles.throttler(chat):
+            await limits.wait_unblocked(chat)
+            async with limits.progress(chat, group):
                 changed.clear()
                 event = latest[-1]
                 if isinstance(event, Progressed) and unsent_preview:
@@ -87,7 +103,7 @@ async def follow(handle: JobHandle, view: StatusView, throttles: ChatThrottles,
                 try:
                     await view.show(event)
                 except RateLimited as exc:
-                    throttles.block(chat, exc.retry_after)
+                    limits.block(chat, exc.retry_after)
                 except Exception:
                     log.warning("progress update failed", exc_info=True, extra={"job": handle.id})
 
@@ -106,16 +122,16 @@ async def follow(handle: JobHandle, view: StatusView, throttles: ChatThrottles,
         renderer.cancel()
         await asyncio.gather(renderer, return_exceptions=True)
     assert final is not None
-    await deliver_final(final, view, throttles, chat=chat, job_id=handle.id,
+    await deliver_final(final, view, limits, chat=chat, job_id=handle.id,
                         attempts=final_attempts)
     return final
 
 
-async def deliver_final(event: JobEvent, view: StatusView, throttles: ChatThrottles, *,
+async def deliver_final(event: JobEvent, view: StatusView, limits: ChatLimits, *,
                         chat: str, job_id: str, attempts: int) -> None:
     for attempt in range(attempts):
         try:
-            await throttles.wait_unblocked(chat)
+            await limits.wait_unblocked(chat)
             if isinstance(event, Finished):
                 await view.finished(event)
             elif isinstance(event, Failed):
@@ -124,7 +140,7 @@ async def deliver_final(event: JobEvent, view: StatusView, throttles: ChatThrott
                 await view.cancelled()
             return
         except RateLimited as exc:
-            throttles.block(chat, exc.retry_after)
+            limits.block(chat, exc.retry_after)
             log.info("final delivery rate limited", extra={"job": job_id,
                                                            "retry_after": exc.retry_after})
         except Exception:

@@ -6,7 +6,9 @@ import asyncio
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
+from asyncio_throttle import Throttler
 from PIL import Image
 from telegram import Chat, Message, ReplyParameters, User
 from telegram.constants import ChatType
@@ -19,7 +21,7 @@ from ..core.jobs import JobHandle, Owner, PoolError
 from ..core.service import Stylebot, Submission
 from ..core.status import status_text
 from ..core.uploads import thumbnail_jpeg
-from .status import TelegramStatusView, patiently, telegram_call
+from .status import TelegramStatusView, patiently
 
 log = logging.getLogger("stylebot.telegram")
 PLATFORM = "telegram"
@@ -64,14 +66,22 @@ async def choices_for(context: ContextTypes.DEFAULT_TYPE, user: User, chat: Chat
     return await state(context).core.choices(owner_of(user), chat_id)
 
 
-async def reply(message: Message, text: str) -> Message | None:
-    """Answer ``message``; a refusal from Telegram (flood, blocked) is logged, not raised."""
+def sending(context: ContextTypes.DEFAULT_TYPE, chat: Chat) -> Throttler:
+    """The chat's sending budget: every message and edit to the chat goes through it."""
+    return state(context).core.limits.sending(chat_key(chat), is_group(chat))
+
+
+async def reply(context: ContextTypes.DEFAULT_TYPE, message: Message, text: str,
+                **kwargs: Any) -> Message | None:
+    """Answer ``message`` within the chat's budget, waiting out 429s; other refusals from
+    Telegram (the user blocked the bot, the chat is gone) are logged, not raised."""
     try:
-        async with telegram_call():
-            return await message.reply_text(
+        async with sending(context, message.chat):
+            return await patiently(lambda: message.reply_text(
                 text, reply_parameters=ReplyParameters(message.message_id,
-                                                       allow_sending_without_reply=True))
-    except Exception:
+                                                       allow_sending_without_reply=True),
+                **kwargs))
+    except TelegramError:
         log.warning("could not reply", exc_info=True, extra={"chat": message.chat_id})
         return None
 
@@ -81,7 +91,7 @@ async def notice(context: ContextTypes.DEFAULT_TYPE, message: Message, text: str
     user = message.from_user
     key = f"{PLATFORM}:{user.id if user else message.chat_id}"
     if state(context).core.notices.allow(key):
-        await reply(message, text)
+        await reply(context, message, text)
 
 
 async def start_job(context: ContextTypes.DEFAULT_TYPE, message: Message, user: User,
@@ -97,22 +107,24 @@ async def start_job(context: ContextTypes.DEFAULT_TYPE, message: Message, user: 
 
     async def make_view(handle: JobHandle, token: str) -> TelegramStatusView:
         thumbnail = await thumbnail_jpeg(content)
-        status = await patiently(lambda: message.reply_photo(
-            thumbnail, caption=status_text(core.initial_status(handle)),
-            reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True)))
-        return TelegramStatusView(context.bot, status, reply_to=reply_to,
+        budget = sending(context, message.chat)
+        async with budget:
+            status = await patiently(lambda: message.reply_photo(
+                thumbnail, caption=status_text(core.initial_status(handle)),
+                reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True)))
+        return TelegramStatusView(context.bot, status, budget, reply_to=reply_to,
                                   choices=choices, token=token,
                                   requester=mention(user) if is_group(message.chat) else None)
 
     try:
         handle = await core.start(submission, make_view)
     except PoolError as exc:
-        await reply(message, f"⚠️ {exc}")
+        await reply(context, message, f"⚠️ {exc}")
         return None
     except TelegramError:
         log.warning("could not post a status message", exc_info=True,
                     extra={"chat": message.chat_id})
-        await reply(message, "⚠️ Telegram didn't let me answer just now. Please send the "
+        await reply(context, message, "⚠️ Telegram didn't let me answer just now. Please send the "
                     "pictures again in a minute.")
         return None
     log.info("job submitted", extra={"job": handle.id, "user": user.id, "chat": message.chat_id,

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from typing import TypeVar
 
+from asyncio_throttle import Throttler
 from telegram import (
     Bot,
     InlineKeyboardButton,
@@ -71,10 +72,11 @@ def rerun_buttons(token: str) -> InlineKeyboardMarkup:
 
 
 class TelegramStatusView:
-    def __init__(self, bot: Bot, status: Message, *, reply_to: int, choices: Choices,
-                 token: str, requester: str | None) -> None:
+    def __init__(self, bot: Bot, status: Message, sending: Throttler, *, reply_to: int,
+                 choices: Choices, token: str, requester: str | None) -> None:
         self.bot = bot
         self.status = status
+        self.sending = sending  # the chat's budget, shared with every other job there
         self.reply_to = reply_to
         self.choices = choices
         self.token = token
@@ -87,7 +89,7 @@ class TelegramStatusView:
 
     async def show(self, event: Queued | Started | Progressed) -> None:
         caption = status_text(event)
-        async with telegram_call():
+        async with self.sending, telegram_call():
             if isinstance(event, Progressed) and event.preview_jpeg:
                 await self.bot.edit_message_media(
                     chat_id=self.chat_id, message_id=self.status.message_id,
@@ -102,13 +104,14 @@ class TelegramStatusView:
 
     async def finished(self, event: Finished) -> None:
         reply = ReplyParameters(message_id=self.reply_to, allow_sending_without_reply=True)
-        async with telegram_call():
-            if not self._photo_sent:
+        if not self._photo_sent:  # a retry after a 429 must not post the photo twice
+            async with self.sending, telegram_call():
                 await self.bot.send_photo(self.chat_id, event.png, caption=self.caption(event),
                                           reply_parameters=reply,
                                           reply_markup=rerun_buttons(self.token))
-                self._photo_sent = True
-            if max(event.width, event.height) > PHOTO_MAX_SIDE:
+            self._photo_sent = True
+        if max(event.width, event.height) > PHOTO_MAX_SIDE:
+            async with self.sending, telegram_call():
                 await self.bot.send_document(
                     self.chat_id, event.png, filename=f"stylebot-{event.width}x{event.height}.png",
                     caption="Full resolution", reply_parameters=reply)
@@ -121,7 +124,7 @@ class TelegramStatusView:
         await self._replace_status("✖️ Cancelled.")
 
     async def _replace_status(self, text: str) -> None:
-        async with telegram_call():
+        async with self.sending, telegram_call():
             try:
                 await self.bot.edit_message_caption(
                     chat_id=self.chat_id, message_id=self.status.message_id, caption=text)
@@ -132,6 +135,7 @@ class TelegramStatusView:
 
     async def _remove_status(self) -> None:
         try:
-            await self.bot.delete_message(self.chat_id, self.status.message_id)
+            async with self.sending:
+                await self.bot.delete_message(self.chat_id, self.status.message_id)
         except TelegramError:
             log.info("could not delete a status message", extra={"chat": self.chat_id})

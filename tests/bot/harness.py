@@ -19,6 +19,7 @@ from bot.core.pool import LocalJobPool
 from bot.core.service import Stylebot
 from bot.core.store import SettingsStore
 from bot.discord.app import DiscordFrontend
+from bot.runner import Frontend, assembled
 from bot.telegram.app import TelegramFrontend
 from tests.conftest import gradient_image, png_bytes, stripes_image
 from tests.fakes.discord_api import FakeDiscord
@@ -71,51 +72,29 @@ async def running_bot(
 ) -> AsyncIterator[RunningBot]:
     """The bot as ``nst-bot run`` assembles it (one pool, one store), pointed at the fakes."""
     if telegram is not None:
-        config = dataclasses.replace(
-            config,
-            telegram=dataclasses.replace(
-                config.telegram,
-                token=Secret(telegram.token),
-                base_url=telegram.base_url,
-                base_file_url=telegram.base_file_url,
-            ),
-        )
+        config = dataclasses.replace(config, telegram=dataclasses.replace(
+            config.telegram, token=Secret(telegram.token), base_url=telegram.base_url,
+            base_file_url=telegram.base_file_url))
     if discord is not None:
-        config = dataclasses.replace(
-            config,
-            discord=dataclasses.replace(
-                config.discord,
-                token=Secret(discord.token),
-                api_base_url=discord.api_base_url,
-                gateway_url=discord.gateway_url,
-            ),
-        )
+        config = dataclasses.replace(config, discord=dataclasses.replace(
+            config.discord, token=Secret(discord.token), api_base_url=discord.api_base_url,
+            gateway_url=discord.gateway_url))
+    fronts: dict[str, Any] = {}
+
+    def make_frontends(config: BotConfig, core: Stylebot) -> list[Frontend]:
+        if telegram is not None:
+            fronts["telegram"] = TelegramFrontend(config.telegram, core)
+        if discord is not None:  # discord.py waits 2 s for guilds by default
+            fronts["discord"] = DiscordFrontend(config.discord, core, guild_ready_timeout=0.05)
+        return list(fronts.values())
+
     saved = Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
-    store = SettingsStore(config.database)
-    await store.open()
-    pool = LocalJobPool(config.pool)
-    await pool.start()
-    core = Stylebot(config, pool, store)
-    tg = TelegramFrontend(config.telegram, core) if telegram is not None else None
-    dc = (
-        DiscordFrontend(config.discord, core, guild_ready_timeout=0.05)
-        if discord is not None
-        else None
-    )
-    fronts = [f for f in (tg, dc) if f is not None]
     try:
-        await pool.wait_ready()
-        for front in fronts:
-            await front.start()
-        yield RunningBot(core, pool, store, tg, dc)
+        async with assembled(config, make_frontends=make_frontends,
+                             wait_for_workers=True) as bot:
+            yield RunningBot(bot.core, bot.pool, bot.store, fronts.get("telegram"),
+                             fronts.get("discord"))
     finally:
-        for front in fronts:
-            await front.stop_receiving()
-        await pool.shutdown(config.pool.shutdown_grace)
-        await core.drain(timeout=10)
-        for front in fronts:
-            await front.stop()
-        await store.close()
         Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = saved
 
 

@@ -29,4 +29,4 @@ sets this chat's defaults."""
 async def show_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     if message is not None:
-        await reply(message, GROUP_HELP if is_group(message.chat) else PRIVATE_HELP)
+        await reply(context, message, GROUP_HELP if is_group(message.chat) else PRIVATE_HELP)

@@ -63,8 +63,8 @@ async def take_images(messages: list[Message], context: ContextTypes.DEFAULT_TYP
             pair = st.core.pending.add(key, image, role_from_text(message.caption),
                                        order=message.message_id)
         if len(images) > 2:
-            await reply(images[-1][0], "I used the first two pictures of the album: the first "
-                        "as the photo, the second as the painting.")
+            await reply(context, images[-1][0], "I used the first two pictures of the album: "
+                        "the first as the photo, the second as the painting.")
         assert pair is not None
         last = images[min(len(images), 2) - 1][0]
         if pair.complete:
@@ -73,7 +73,7 @@ async def take_images(messages: list[Message], context: ContextTypes.DEFAULT_TYP
             await start_job(context, last, last.from_user, pair.content, pair.style,
                             reply_to=pair.reply_to)
         else:
-            await ask_for_missing(last, pair)
+            await ask_for_missing(context, last, pair)
 
 
 async def pair_with_replied(context: ContextTypes.DEFAULT_TYPE, replied: Message,
@@ -89,7 +89,8 @@ async def pair_with_replied(context: ContextTypes.DEFAULT_TYPE, replied: Message
     await start_job(context, message, message.from_user, content, style_image)
 
 
-async def ask_for_missing(message: Message, pair: PendingPair) -> None:
+async def ask_for_missing(context: ContextTypes.DEFAULT_TYPE, message: Message,
+                          pair: PendingPair) -> None:
     group = is_group(message.chat)
     how = " Reply to this message with it." if group else ""
     who = f"{mention(message.from_user)}: " if group else ""
@@ -98,7 +99,7 @@ async def ask_for_missing(message: Message, pair: PendingPair) -> None:
                 "(/swap if I mixed them up.)")
     else:
         text = f"{who}Got the painting 🎨 Now send the photo to paint.{how}"
-    await reply(message, text)
+    await reply(context, message, text)
 
 
 async def on_album(messages: list[Message], context: ContextTypes.DEFAULT_TYPE) -> None:

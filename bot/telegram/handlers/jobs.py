@@ -16,11 +16,12 @@ async def cancel_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     cancelled = core.pool.cancel_owner(owner_of(message.from_user))
     dropped = core.pending.pop(pending_key(message)) is not None
     if cancelled:
-        await reply(message, f"✖️ Cancelled {len(cancelled)} picture(s).")
+        await reply(context, message, f"✖️ Cancelled {len(cancelled)} picture(s).")
     elif dropped:
-        await reply(message, "✖️ Forgot the picture you sent; start again whenever you like.")
+        await reply(context, message, "✖️ Forgot the picture you sent; start again whenever "
+                    "you like.")
     else:
-        await reply(message, "You have nothing running or waiting.")
+        await reply(context, message, "You have nothing running or waiting.")
 
 
 async def queue_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -39,7 +40,7 @@ async def queue_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if pair is not None and pair.missing:
         lines.append(f"I'm holding your {'photo' if pair.missing == 'style' else 'painting'}; "
                      f"send the {'painting' if pair.missing == 'style' else 'photo'} to start.")
-    await reply(message, "\n".join(lines))
+    await reply(context, message, "\n".join(lines))
 
 
 async def swap_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -48,7 +49,8 @@ async def swap_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     pair = state(context).core.pending.swap(pending_key(message))
     if pair is None:
-        await reply(message, "Nothing to swap: send a picture first.")
+        await reply(context, message, "Nothing to swap: send a picture first.")
     else:
         now = "the photo" if pair.content is not None else "the painting"
-        await reply(message, f"🔁 Swapped: the picture you sent is now {now}. Send the other one.")
+        await reply(context, message, f"🔁 Swapped: the picture you sent is now {now}. Send the "
+                    "other one.")

@@ -33,12 +33,12 @@ async def stylize_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         key = pending_key(message)
         async with st.locks[key]:
             pair = st.core.pending.add(key, image, "content", order=replied.message_id)
-        await ask_for_missing(message, pair)
+        await ask_for_missing(context, message, pair)
         return
     if is_group(message.chat):
-        await reply(message, f"{mention(message.from_user)}: reply to this message with two "
-                    "pictures — first the photo, then the painting whose style you want "
+        await reply(context, message, f"{mention(message.from_user)}: reply to this message "
+                    "with two pictures — first the photo, then the painting whose style you want "
                     "(or both at once as an album).")
     else:
-        await reply(message, "Send me a photo, then the painting whose style you want "
+        await reply(context, message, "Send me a photo, then the painting whose style you want "
                     "(or both at once as an album).")

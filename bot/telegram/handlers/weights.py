@@ -14,7 +14,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from ...core.choices import STRENGTH_STEP, ChoiceError, Choices, parse_change
-from ..common import PLATFORM, choices_for, is_group, reply, state
+from ..common import PLATFORM, choices_for, is_group, reply, sending, state
 from ..status import telegram_call
 
 USAGE = ("Change a setting with e.g. /weights strength 7, /weights size 768, /weights steps "
@@ -70,21 +70,21 @@ async def weights_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         else:
             raise ChoiceError(USAGE)
     except ChoiceError as exc:
-        await reply(message, f"⚠️ {exc}")
+        await reply(context, message, f"⚠️ {exc}")
         return
     choices = await choices_for(context, user, message.chat)
-    async with telegram_call():
-        await message.reply_text(describe(choices, scope="Your settings"),
-                                 reply_markup=keyboard(choices))
+    await reply(context, message, describe(choices, scope="Your settings"),
+                reply_markup=keyboard(choices))
 
 
 async def change_group(context: ContextTypes.DEFAULT_TYPE, message: Message,
                        args: list[str]) -> None:
     if not is_group(message.chat):
-        await reply(message, "/weights group … sets a group's defaults; use it in a group.")
+        await reply(context, message, "/weights group … sets a group's defaults; use it in a "
+                    "group.")
         return
     if not await is_admin(context, message.chat_id, message.from_user):
-        await reply(message, "Only group admins can change the group's defaults. Your own "
+        await reply(context, message, "Only group admins can change the group's defaults. Your own "
                     "settings: /weights strength 7 and so on.")
         return
     store = state(context).core.store
@@ -98,11 +98,11 @@ async def change_group(context: ContextTypes.DEFAULT_TYPE, message: Message,
         else:
             raise ChoiceError("Use e.g. /weights group strength 6, or /weights group reset.")
     except ChoiceError as exc:
-        await reply(message, f"⚠️ {exc}")
+        await reply(context, message, f"⚠️ {exc}")
         return
     defaults = state(context).core.defaults.merged(
         await store.chat_changes(PLATFORM, message.chat_id))
-    await reply(message, describe(defaults, scope="This group's defaults"))
+    await reply(context, message, describe(defaults, scope="This group's defaults"))
 
 
 async def weights_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -129,6 +129,6 @@ async def weights_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if isinstance(message, Message) and message.reply_to_message is not None and \
             message.reply_to_message.from_user is not None and \
             message.reply_to_message.from_user.id == user.id:
-        async with telegram_call():  # refresh the panel for its owner
+        async with sending(context, message.chat), telegram_call():  # refresh the owner's panel
             await message.edit_text(describe(choices, scope="Your settings"),
                                     reply_markup=keyboard(choices))

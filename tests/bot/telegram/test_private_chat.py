@@ -19,6 +19,7 @@ async def test_photo_then_painting_gives_live_status_and_a_result(
 ) -> None:
     alice = fake.user(1001, "Alice", "alice")
     chat = fake.private_chat(alice)
+    await tgbot.store.update_user("telegram", alice["id"], {"steps": 120})  # a few seconds
     first = fake.send_photo(chat, alice, PHOTO)
     ask = await fake.wait_for_call("sendMessage")
     assert "Now send the painting" in ask.params["text"]
