@@ -103,7 +103,9 @@ async def telegram_group(tg: FakeTelegram, users: int, timeout: float) -> dict[s
     for person in people:
         mark = tg.mark()
         tg.send_text(group, person, "/stylize")
-        await tg.wait_for_call("sendMessage", lambda c: c.chat_id == group["id"], since=mark)
+        # Telegram allows ~20 messages a minute in a group: replies queue behind results.
+        await tg.wait_for_call("sendMessage", lambda c: c.chat_id == group["id"], since=mark,
+                               timeout=120)
         prompt = tg.bot_messages(group["id"])[-1]["message_id"]
         tg.send_album(group, person, [PHOTO, PAINTING], reply_to=prompt)
     deadline = time.monotonic() + timeout
