@@ -2,8 +2,9 @@
 
 Two budgets per chat, both asyncio-throttle sliding windows shared by every job there:
 - *sending*: every message and edit the bot makes in the chat (short bursts, then about
-  one a second; about 19 a minute in groups — Telegram's flood limits, which
-  python-telegram-bot leaves to the bot; discord.py paces Discord itself);
+  one a second; about 19 a minute in groups; 25 a second over all chats — Telegram's
+  flood limits, which python-telegram-bot leaves to the bot; discord.py paces Discord
+  itself);
 - *progress*: one status edit per ``progress_interval``. Queue positions and progress
   are state, so they coalesce: only the newest is sent when the budget allows.
 Terminal events (the result, a failure) skip the progress budget, never the sending one,
@@ -51,6 +52,26 @@ class RateLimited(Exception):
 SEND_BURST = 3
 SEND_WINDOW = 3.0  # private chats: bursts of 3, about 1 a second after that
 SEND_WINDOW_GROUP = 9.5  # groups: at most 19 a minute (Telegram allows 20)
+SEND_PER_SECOND_OVERALL = 25  # every chat together (Telegram allows about 30)
+
+
+class SendingBudget:
+    """A chat's sending window and the bot-wide one, both taken for every message.
+
+    The chat's window is taken first, so a message waiting for its own chat holds no
+    bot-wide slot that another chat could use.
+    """
+
+    def __init__(self, chat: Throttler, overall: Throttler) -> None:
+        self.chat = chat
+        self.overall = overall
+
+    async def __aenter__(self) -> None:
+        await self.chat.acquire()
+        await self.overall.acquire()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
 
 
 class ChatLimits:
@@ -59,7 +80,8 @@ class ChatLimits:
     def __init__(self, progress_interval: float, group_progress_interval: float) -> None:
         self.intervals = (progress_interval, group_progress_interval)
         self._progress: dict[str, Throttler] = {}
-        self._sending: dict[str, Throttler] = {}
+        self._sending: dict[str, SendingBudget] = {}
+        self._overall = Throttler(rate_limit=SEND_PER_SECOND_OVERALL, period=1.0)
         self._blocked_until: dict[str, float] = {}
 
     def progress(self, chat: str, group: bool) -> Throttler:
@@ -67,10 +89,11 @@ class ChatLimits:
             self._progress[chat] = Throttler(rate_limit=1, period=self.intervals[group])
         return self._progress[chat]
 
-    def sending(self, chat: str, group: bool) -> Throttler:
+    def sending(self, chat: str, group: bool) -> SendingBudget:
         if chat not in self._sending:
             window = SEND_WINDOW_GROUP if group else SEND_WINDOW
-            self._sending[chat] = Throttler(rate_limit=SEND_BURST, period=window)
+            self._sending[chat] = SendingBudget(
+                Throttler(rate_limit=SEND_BURST, period=window), self._overall)
         return self._sending[chat]
 
     def block(self, chat: str, seconds: float) -> None:

@@ -8,7 +8,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from asyncio_throttle import Throttler
 from PIL import Image
 from telegram import Chat, Message, ReplyParameters, User
 from telegram.constants import ChatType
@@ -19,7 +18,7 @@ from ..config import TelegramConfig
 from ..core.choices import Choices
 from ..core.jobs import JobHandle, Owner, PoolError
 from ..core.service import Stylebot, Submission
-from ..core.status import status_text
+from ..core.status import SendingBudget, status_text
 from ..core.uploads import thumbnail_jpeg
 from .status import TelegramStatusView, patiently
 
@@ -66,7 +65,7 @@ async def choices_for(context: ContextTypes.DEFAULT_TYPE, user: User, chat: Chat
     return await state(context).core.choices(owner_of(user), chat_id)
 
 
-def sending(context: ContextTypes.DEFAULT_TYPE, chat: Chat) -> Throttler:
+def sending(context: ContextTypes.DEFAULT_TYPE, chat: Chat) -> SendingBudget:
     """The chat's sending budget: every message and edit to the chat goes through it."""
     return state(context).core.limits.sending(chat_key(chat), is_group(chat))
 

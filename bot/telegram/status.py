@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from typing import TypeVar
 
-from asyncio_throttle import Throttler
 from telegram import (
     Bot,
     InlineKeyboardButton,
@@ -24,7 +23,7 @@ from telegram.error import BadRequest, RetryAfter, TelegramError
 
 from ..core.choices import Choices
 from ..core.jobs import Failed, Finished, Progressed, Queued, Started
-from ..core.status import RateLimited, status_text
+from ..core.status import RateLimited, SendingBudget, status_text
 
 log = logging.getLogger("stylebot.telegram")
 T = TypeVar("T")
@@ -72,7 +71,7 @@ def rerun_buttons(token: str) -> InlineKeyboardMarkup:
 
 
 class TelegramStatusView:
-    def __init__(self, bot: Bot, status: Message, sending: Throttler, *, reply_to: int,
+    def __init__(self, bot: Bot, status: Message, sending: SendingBudget, *, reply_to: int,
                  choices: Choices, token: str, requester: str | None) -> None:
         self.bot = bot
         self.status = status
@@ -82,6 +81,7 @@ class TelegramStatusView:
         self.token = token
         self.requester = requester  # named in group captions, so everyone sees whose it is
         self._photo_sent = False
+        self._caption = status.caption  # an unchanged caption is not sent again
 
     @property
     def chat_id(self) -> int:
@@ -89,14 +89,18 @@ class TelegramStatusView:
 
     async def show(self, event: Queued | Started | Progressed) -> None:
         caption = status_text(event)
+        preview = event.preview_jpeg if isinstance(event, Progressed) else None
+        if preview is None and caption == self._caption:
+            return  # it would cost a message from the chat's budget to change nothing
         async with self.sending, telegram_call():
-            if isinstance(event, Progressed) and event.preview_jpeg:
+            if preview is not None:
                 await self.bot.edit_message_media(
                     chat_id=self.chat_id, message_id=self.status.message_id,
-                    media=InputMediaPhoto(event.preview_jpeg, caption=caption))
+                    media=InputMediaPhoto(preview, caption=caption))
             else:
                 await self.bot.edit_message_caption(
                     chat_id=self.chat_id, message_id=self.status.message_id, caption=caption)
+        self._caption = caption
 
     def caption(self, event: Finished) -> str:
         who = f" for {self.requester}" if self.requester else ""
