@@ -2,7 +2,7 @@
 
 Two budgets per chat, both asyncio-throttle sliding windows shared by every job there:
 - *sending*: every message and edit the bot makes in the chat (short bursts, then about
-  one a second; about 19 a minute in groups; 25 a second over all chats — Telegram's
+  one a second; at most 18 a minute in groups; 25 a second over all chats — Telegram's
   flood limits, which python-telegram-bot leaves to the bot; discord.py paces Discord
   itself);
 - *progress*: one status edit per ``progress_interval``. Queue positions and progress
@@ -51,7 +51,8 @@ class RateLimited(Exception):
 #: at most SEND_BURST messages in any window of this many seconds
 SEND_BURST = 3
 SEND_WINDOW = 3.0  # private chats: bursts of 3, about 1 a second after that
-SEND_WINDOW_GROUP = 9.5  # groups: at most 19 a minute (Telegram allows 20)
+# groups: 3 per 10.5 s is at most 3 × (⌊60 / 10.5⌋ + 1) = 18 in any minute (Telegram: 20)
+SEND_WINDOW_GROUP = 10.5
 SEND_PER_SECOND_OVERALL = 25  # every chat together (Telegram allows about 30)
 
 

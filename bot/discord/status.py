@@ -90,6 +90,7 @@ class DiscordStatusView:
         self.upload_limit = upload_limit
         self.buttons = buttons
         self.token_expires = token_expires
+        self._text: str | None = None  # an unchanged status is not edited again
 
     @classmethod
     def for_interaction(cls, interaction: discord.Interaction, **kw: object) -> DiscordStatusView:
@@ -126,8 +127,9 @@ class DiscordStatusView:
         if isinstance(event, Progressed) and event.preview_jpeg:
             await self._edit(content=text, attachments=[
                 discord.File(io.BytesIO(event.preview_jpeg), "preview.jpg")])
-        else:
+        elif text != self._text:
             await self._edit(content=text)
+        self._text = text
 
     async def finished(self, event: Finished) -> None:
         data, filename, note = fit_upload(event.png, self.upload_limit)
