@@ -10,7 +10,7 @@ import pytest
 
 from bot.config import ConfigError, Secret, describe, load_config
 
-TOKEN = "123456789:AAE-fake-token-value-for-the-test-0000"
+TOKEN = "123456789:AAE-fake-token-for-the-test"
 
 
 def write(tmp_path: Path, text: str) -> Path:
