@@ -76,7 +76,8 @@ class SendingBudget:
 
 
 class ChatLimits:
-    """Per-chat sending and progress budgets, plus "blocked until" after a 429."""
+    """Per-chat sending and progress budgets (sending also bot-wide), plus "blocked until"
+    after a 429."""
 
     def __init__(self, progress_interval: float, group_progress_interval: float) -> None:
         self.intervals = (progress_interval, group_progress_interval)

@@ -12,10 +12,10 @@ async def cancel_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     message = update.effective_message
     if message is None or message.from_user is None:
         return
-    st = state(context)
-    async with st.locks[pending_key(message)]:  # after the pictures sent before it
+    st, key = state(context), pending_key(message)
+    async with st.locks[key]:  # after the pictures sent before it
         cancelled = st.core.pool.cancel_owner(owner_of(message.from_user))
-        dropped = st.core.pending.pop(pending_key(message)) is not None
+        dropped = st.core.pending.pop(key) is not None
     if cancelled:
         await reply(context, message, f"✖️ Cancelled {len(cancelled)} picture(s).")
     elif dropped:
@@ -48,9 +48,9 @@ async def swap_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     message = update.effective_message
     if message is None or message.from_user is None:
         return
-    st = state(context)
-    async with st.locks[pending_key(message)]:  # after the pictures sent before it
-        pair = st.core.pending.swap(pending_key(message))
+    st, key = state(context), pending_key(message)
+    async with st.locks[key]:  # after the pictures sent before it
+        pair = st.core.pending.swap(key)
     if pair is None:
         await reply(context, message, "Nothing to swap: send a picture first.")
     else:
