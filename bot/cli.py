@@ -5,12 +5,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
+import os
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from .config import ConfigError, describe, load_config
+from .config import TOKEN_ENV, BotConfig, ConfigError, describe, load_config
+from .frontend import StartupError
+from .redaction import Redactor, install
+
+log = logging.getLogger("stylebot")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,8 +42,35 @@ def check_health(path: Path, max_age: float) -> int:
         print(f"unhealthy: no heartbeat at {path}", file=sys.stderr)
         return 1
     age = time.time() - beat["time"]
-    if age > max_age or beat.get("fatal") or beat.get("workers", 0) < 1:
+    down = [name for name, ok in beat.get("frontends", {}).items() if not ok]
+    if age > max_age or beat.get("fatal") or beat.get("workers", 0) < 1 or down:
         print(f"unhealthy: heartbeat {age:.0f} s old, {beat}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def forget_secret_environment() -> None:
+    """Secrets are read once; child processes (painters) must not inherit them."""
+    for var in TOKEN_ENV.values():
+        os.environ.pop(var, None)
+
+
+def serve(config: BotConfig) -> int:
+    from .logs import setup_logging
+    from .runner import run
+
+    redact = Redactor(config.secrets())
+    setup_logging(config.log_level, config.log_format, redact)
+    install(redact)
+    try:
+        asyncio.run(run(config))
+    except StartupError as exc:
+        print(f"nst-bot: {exc}", file=sys.stderr)
+        return 3
+    except KeyboardInterrupt:
+        return 130
+    except Exception:
+        log.exception("nst-bot stopped on an unexpected error")
         return 1
     return 0
 
@@ -51,16 +84,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         return 2
+    # From here on anything printed, logged or raised is redacted.
+    install(Redactor(config.secrets()))
+    forget_secret_environment()
     if args.command == "check-config":
         print(describe(config))
         return 0
-    from .logs import setup_logging
-    from .runner import run
-
-    secrets = [getattr(config, p).token.reveal() for p in config.platforms]
-    setup_logging(config.log_level, config.log_format, secrets)
-    asyncio.run(run(config))
-    return 0
+    return serve(config)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import os
+import re
 import tomllib
 import types
 import typing
@@ -17,9 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nst_engine.settings import Preset
+from nst_engine.settings import Preset, Settings
+
+from .logs import FORMATS, LEVELS
 
 TOKEN_ENV = {"telegram": "STYLEBOT_TELEGRAM_TOKEN", "discord": "STYLEBOT_DISCORD_TOKEN"}
+#: weights specs that are not paths (see ``nst_engine.weights``)
+WEIGHT_SOURCES = ("auto", "normalised", "torchvision")
+DEVICE_SPEC = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
 
 
 class ConfigError(Exception):
@@ -93,8 +99,9 @@ class PoolConfig:
     per_user_waiting: int = 1
     #: seconds a job may run before it is stopped
     job_timeout: float = 600.0
-    #: seconds running jobs get to finish on shutdown
-    shutdown_grace: float = 20.0
+    #: seconds running jobs get to finish on shutdown; with the steps after it, shutdown
+    #: stays inside Docker's default 10 s stop timeout
+    shutdown_grace: float = 6.0
     #: PyTorch threads per worker process (0: PyTorch's default)
     threads: int = 0
     device: str = "auto"
@@ -142,6 +149,24 @@ class BotConfig:
     def platforms(self) -> list[str]:
         return [name for name in ("telegram", "discord") if getattr(self, name).token]
 
+    def secrets(self) -> list[str]:
+        """Every configured secret, for redaction."""
+        found = []
+        for value in walk(self):
+            if isinstance(value, Secret) and value:
+                found.append(value.reveal())
+        return found
+
+
+def walk(obj: Any) -> typing.Iterator[Any]:
+    """Every leaf value of a config, depth first."""
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        if dataclasses.is_dataclass(value):
+            yield from walk(value)
+        else:
+            yield value
+
 
 def load_config(path: Path | None, env: typing.Mapping[str, str] | None = None) -> BotConfig:
     """Read ``path`` (optional) and fill tokens from the environment."""
@@ -163,7 +188,7 @@ def load_config(path: Path | None, env: typing.Mapping[str, str] | None = None) 
         raise ConfigError("No platform has a token: set [telegram] token or "
                           f"{TOKEN_ENV['telegram']}, and/or [discord] token or "
                           f"{TOKEN_ENV['discord']}.")
-    check_ranges(config)
+    validate(config)
     return config
 
 
@@ -216,17 +241,35 @@ def convert(value: Any, hint: Any, key: str) -> Any:
     return value
 
 
-def check_ranges(config: BotConfig) -> None:
+def engine_limit(name: str) -> int:
+    """The engine's own upper bound for a setting (``Settings`` metadata)."""
+    field_ = next(f for f in dataclasses.fields(Settings) if f.name == name)
+    return int(field_.metadata["high"])
+
+
+def validate(config: BotConfig) -> None:
+    """Everything ``run`` relies on, so ``check-config`` accepts exactly what ``run`` does."""
+    max_size, max_steps = engine_limit("size"), engine_limit("steps")
+    weights = config.pool.weights
     checks = [
         (config.pool.workers >= 1, "pool.workers must be at least 1."),
         (config.pool.max_queue >= 1, "pool.max_queue must be at least 1."),
         (config.pool.per_user_running >= 1, "pool.per_user_running must be at least 1."),
         (config.pool.per_user_waiting >= 0, "pool.per_user_waiting must be 0 or more."),
         (config.pool.job_timeout > 0, "pool.job_timeout must be positive."),
+        (config.pool.shutdown_grace >= 0, "pool.shutdown_grace must be 0 or more seconds."),
         (config.pool.threads >= 0, "pool.threads must be 0 (default) or more."),
-        (64 <= config.limits.max_size <= 4096, "limits.max_size must be 64..4096."),
-        (config.limits.max_steps >= 1, "limits.max_steps must be at least 1."),
+        (DEVICE_SPEC.fullmatch(config.pool.device) is not None,
+         f"pool.device must be auto, cpu, cuda, cuda:N or mps (got {config.pool.device!r})."),
+        (weights in WEIGHT_SOURCES or Path(weights).expanduser().is_file(),
+         f"pool.weights must be {', '.join(WEIGHT_SOURCES)} or an existing file "
+         f"(no file at {weights!r})."),
+        (64 <= config.limits.max_size <= max_size, f"limits.max_size must be 64..{max_size}."),
+        (1 <= config.limits.max_steps <= max_steps,
+         f"limits.max_steps must be 1..{max_steps} (the engine's limit)."),
         (config.limits.max_upload_mb > 0, "limits.max_upload_mb must be positive."),
+        (config.limits.max_megapixels > 0, "limits.max_megapixels must be positive."),
+        (config.limits.pending_ttl > 0, "limits.pending_ttl must be positive."),
         (config.limits.submissions_per_minute >= 1,
          "limits.submissions_per_minute must be at least 1."),
         (0 <= config.defaults.strength <= 10, "defaults.strength must be 0..10."),
@@ -234,10 +277,13 @@ def check_ranges(config: BotConfig) -> None:
          "defaults.size must be between 64 and limits.max_size."),
         (0 <= config.defaults.steps <= config.limits.max_steps,
          "defaults.steps must be between 0 and limits.max_steps."),
+        (config.telegram.album_wait >= 0, "telegram.album_wait must be 0 or more seconds."),
         (config.progress_interval >= 1.0, "progress_interval must be at least 1 second."),
         (config.group_progress_interval >= 3.0,
          "group_progress_interval must be at least 3 seconds (Telegram: 20 messages/minute)."),
-        (config.log_format in ("json", "text"), "log_format must be 'json' or 'text'."),
+        (config.log_level.upper() in LEVELS,
+         f"log_level must be one of {', '.join(LEVELS)} (got {config.log_level!r})."),
+        (config.log_format in FORMATS, "log_format must be 'json' or 'text'."),
     ]
     for ok, message in checks:
         if not ok:

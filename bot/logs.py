@@ -1,8 +1,8 @@
-"""Structured logs: one JSON object per line with job/user/chat ids, and never a token.
+"""Structured logs: one JSON object per line with job/user/chat ids, and never a secret.
 
-Libraries log URLs that contain the Telegram token (``…/bot<token>/getUpdates``), so a
-filter on the handler masks every configured secret in the final text, whatever logger
-produced it.
+Libraries log URLs that contain the Telegram token (``…/bot<token>/getUpdates``), so the
+handler's formatter redacts the final text of every record (see ``bot.redaction``),
+whatever logger produced it and whatever types its ``extra`` values have.
 """
 
 from __future__ import annotations
@@ -11,31 +11,12 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Iterable
+
+from .redaction import RedactingFormatter, Redactor
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
-
-
-class RedactSecrets(logging.Filter):
-    def __init__(self, secrets: Iterable[str]) -> None:
-        super().__init__()
-        self.secrets = [s for s in secrets if s]
-
-    def redact(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, "***")
-        return text
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = self.redact(record.getMessage())
-        record.args = None
-        for key, value in list(vars(record).items()):
-            if key not in _STANDARD and isinstance(value, str):
-                setattr(record, key, self.redact(value))
-        if record.exc_info and record.exc_info[1] is not None:
-            record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
-            record.exc_info = None
-        return True
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+FORMATS = ("json", "text")
 
 
 class JsonFormatter(logging.Formatter):
@@ -43,10 +24,10 @@ class JsonFormatter(logging.Formatter):
         entry = {"ts": round(time.time(), 3), "level": record.levelname, "logger": record.name,
                  "msg": record.getMessage()}
         entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
-        if record.exc_text:
-            entry["exc"] = record.exc_text
-        elif record.exc_info:
+        if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
+        if record.stack_info:
+            entry["stack"] = self.formatStack(record.stack_info)
         return json.dumps(entry, default=str)
 
 
@@ -56,15 +37,15 @@ class TextFormatter(logging.Formatter):
         line = (f"{self.formatTime(record)} {record.levelname:<7} {record.name}: "
                 f"{record.getMessage()}")
         text = f"{line} {extras}".rstrip()
-        if record.exc_text:
-            text += "\n" + record.exc_text
+        if record.exc_info:
+            text += "\n" + self.formatException(record.exc_info)
         return text
 
 
-def setup_logging(level: str, fmt: str, secrets: Iterable[str]) -> None:
+def setup_logging(level: str, fmt: str, redact: Redactor) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(RedactSecrets(secrets))
-    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    inner = JsonFormatter() if fmt == "json" else TextFormatter()
+    handler.setFormatter(RedactingFormatter(inner, redact))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

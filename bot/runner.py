@@ -12,27 +12,17 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 from .config import BotConfig
 from .core.pool import LocalJobPool
 from .core.service import Stylebot
 from .core.store import SettingsStore
+from .frontend import Frontend
 
 log = logging.getLogger("stylebot")
 
 HEALTH_ENV = "STYLEBOT_HEALTH_FILE"
 HEARTBEAT_EVERY = 15.0
-
-
-class Frontend(Protocol):
-    name: str
-
-    async def start(self) -> None: ...
-
-    async def stop_receiving(self) -> None: ...
-
-    async def stop(self) -> None: ...
 
 
 def frontends(config: BotConfig, core: Stylebot) -> list[Frontend]:
@@ -48,14 +38,16 @@ def frontends(config: BotConfig, core: Stylebot) -> list[Frontend]:
     return found
 
 
-async def heartbeat(path: Path, pool: LocalJobPool) -> None:
-    """For the container health check: fresh while the loop runs and workers live."""
+async def heartbeat(path: Path, pool: LocalJobPool, fronts: list[Frontend]) -> None:
+    """For the container health check: fresh while the loop runs, workers live and every
+    configured front end is connected."""
     while True:
         stats = pool.stats()
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps({"time": time.time(), "workers": stats.workers,
                                    "running": stats.running, "waiting": stats.waiting,
-                                   "fatal": pool.fatal}))
+                                   "fatal": pool.fatal is not None,
+                                   "frontends": {f.name: f.healthy() for f in fronts}}))
         tmp.replace(path)
         await asyncio.sleep(HEARTBEAT_EVERY)
 
@@ -82,18 +74,20 @@ async def assembled(config: BotConfig, *, make_frontends: FrontendFactory = fron
     await pool.start()
     core = Stylebot(config, pool, store)
     fronts = make_frontends(config, core)
+    started: list[Frontend] = []  # a front end that fails to start cleans up after itself
     try:
         if wait_for_workers:
             await pool.wait_ready()
         for front in fronts:
             await front.start()
+            started.append(front)
         yield Assembly(core, pool, store, fronts)
     finally:
-        for front in fronts:
+        for front in started:
             await front.stop_receiving()
         await pool.shutdown(config.pool.shutdown_grace)
         await core.drain(timeout=30)
-        for front in fronts:
+        for front in started:
             await front.stop()
         await store.close()
 
@@ -107,7 +101,8 @@ async def run(config: BotConfig, *, stop: asyncio.Event | None = None) -> None:
     health = os.environ.get(HEALTH_ENV)
     try:
         async with assembled(config) as bot:
-            beat = asyncio.create_task(heartbeat(Path(health), bot.pool)) if health else None
+            beat = (asyncio.create_task(heartbeat(Path(health), bot.pool, bot.frontends))
+                    if health else None)
             log.info("stylebot running", extra={
                 "platforms": [f.name for f in bot.frontends], "workers": config.pool.workers})
             await stop.wait()

@@ -46,6 +46,16 @@ class Choices:
             updates.update({k: v for k, v in layer.items() if k in known})
         return dataclasses.replace(self, **updates)
 
+    def within(self, limits: LimitsConfig) -> Choices:
+        """These choices inside the current limits: stored settings may predate a lower
+        ``max_size`` or ``max_steps``, and a job must never fail on them."""
+        return Choices(
+            preset=self.preset if self.preset in PRESETS else "default",
+            strength=min(10.0, max(0.0, float(self.strength))),
+            size=min(limits.max_size, max(64, int(self.size))),
+            steps=min(limits.max_steps, max(10, int(self.steps))) if self.steps else 0,
+            keep_colors=bool(self.keep_colors))
+
     def engine_settings(self, pool: PoolConfig) -> Settings:
         # A preview every step: the worker encodes one only when the chat may be edited.
         return Settings(preset=self.preset, size=self.size, steps=self.steps or None,  # type: ignore[arg-type]

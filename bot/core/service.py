@@ -59,14 +59,16 @@ class Stylebot:
         self._followers: set[asyncio.Task[object]] = set()
 
     async def choices(self, owner: Owner, chat_id: str | int | None) -> Choices:
-        return await self.store.effective(owner.platform, owner.user_id, chat_id, self.defaults)
+        chosen = await self.store.effective(owner.platform, owner.user_id, chat_id,
+                                            self.defaults)
+        return chosen.within(self.config.limits)
 
     async def start(self, submission: Submission, make_view: ViewFactory) -> JobHandle:
         """Queue a job and follow it with the platform's view; PoolError says why not."""
         if not self.submissions.allow(f"{submission.owner.platform}:{submission.owner.user_id}"):
             raise SlowDown("You're sending pictures faster than I can paint them. Please wait "
                            "a minute, then send them again.")
-        choices = submission.choices
+        choices = submission.choices.within(self.config.limits)
         content = fit_for(submission.content, choices.size)
         spec = JobSpec(submission.owner, submission.chat, content, submission.style,
                        choices.engine_settings(self.config.pool),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import aiohttp
 import discord
 import yarl
 from discord import app_commands
@@ -21,6 +22,7 @@ from ..core.choices import Choices
 from ..core.jobs import JobHandle
 from ..core.service import Stylebot
 from ..core.status import status_text
+from ..frontend import StartupError
 from .commands import register
 from .common import start_job, upload_limit
 from .messages import on_mention
@@ -28,6 +30,11 @@ from .rerun import RerunView
 from .status import DiscordStatusView, MessageTarget
 
 log = logging.getLogger("stylebot.discord")
+
+REJECTED = "Discord rejected the token: check [discord] token"
+UNREACHABLE = "Discord could not be reached at {}: check [discord] api_base_url and the network"
+NO_INTENT = ("Discord refused the Message Content intent: enable it for the bot in the "
+             "developer portal, or set [discord] message_content = false")
 
 
 class StylebotClient(discord.Client):
@@ -98,17 +105,52 @@ class DiscordFrontend:
         self.config = config
         self.client = StylebotClient(config, core, guild_ready_timeout=guild_ready_timeout)
         self._task: asyncio.Task[None] | None = None
+        #: why the gateway stopped for good, for the log and the health check
+        self.problem: str | None = None
 
     async def start(self) -> None:
         assert self.config.token is not None
-        await self.client.login(self.config.token.reveal())
+        try:
+            await self.client.login(self.config.token.reveal())
+        except discord.LoginFailure:
+            await self.client.close()
+            raise StartupError(REJECTED) from None
+        except (aiohttp.ClientError, OSError):
+            await self.client.close()
+            raise StartupError(UNREACHABLE.format(self.config.api_base_url)) from None
         self._task = asyncio.create_task(self.client.connect(reconnect=True),
                                          name="discord-gateway")
-        try:
-            await asyncio.wait_for(self.client.wait_until_ready(), timeout=60)
-        except TimeoutError:
+        self._task.add_done_callback(self._gateway_ended)
+        ready = asyncio.ensure_future(self.client.wait_until_ready())
+        done, _ = await asyncio.wait({ready, self._task}, timeout=60,
+                                     return_when=asyncio.FIRST_COMPLETED)
+        if ready not in done:
+            ready.cancel()
+        if self._task in done:
+            await self.client.close()
+            raise StartupError(self.problem or "Discord's gateway closed during start-up")
+        if ready not in done:
             log.warning("discord not ready after 60 s; it keeps trying in the background")
-        log.info("discord connected", extra={"bot": str(self.client.user)})
+        else:
+            log.info("discord connected", extra={"bot": str(self.client.user)})
+
+    def _gateway_ended(self, task: asyncio.Task[None]) -> None:
+        """The gateway connection gave up for good: say why, and turn health red."""
+        error = None if task.cancelled() else task.exception()
+        if error is None:  # closed on purpose (shutdown)
+            self.problem = self.problem or "Discord's gateway connection was closed"
+            return
+        if isinstance(error, discord.PrivilegedIntentsRequired):
+            self.problem = NO_INTENT
+        elif isinstance(error, discord.LoginFailure):
+            self.problem = REJECTED
+        else:
+            self.problem = f"Discord's gateway connection failed ({type(error).__name__})"
+        log.error("discord stopped: %s", self.problem)
+
+    def healthy(self) -> bool:
+        return (self._task is not None and not self._task.done()
+                and not self.client.is_closed())
 
     async def stop_receiving(self) -> None:
         self.client.accepting = False

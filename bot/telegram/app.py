@@ -7,6 +7,7 @@ import logging
 from collections import defaultdict
 
 from telegram import BotCommand, Update
+from telegram.error import InvalidToken, NetworkError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -19,6 +20,7 @@ from telegram.ext import (
 
 from ..config import TelegramConfig
 from ..core.service import Stylebot
+from ..frontend import StartupError
 from .common import TelegramState
 from .handlers.help import show_help
 from .handlers.images import on_album, on_image
@@ -30,6 +32,10 @@ from .handlers.weights import weights_button, weights_command
 from .media import AlbumCollector
 
 log = logging.getLogger("stylebot.telegram")
+
+REJECTED = ("Telegram rejected the token or the server address: check [telegram] token / "
+            "base_url")
+UNREACHABLE = "Telegram could not be reached at {}: check [telegram] base_url and the network"
 
 COMMANDS = [
     BotCommand("stylize", "paint a photo in the style of a painting"),
@@ -84,15 +90,26 @@ class TelegramFrontend:
     name = "telegram"
 
     def __init__(self, config: TelegramConfig, core: Stylebot) -> None:
+        self.config = config
         self.app = build_application(config, core)
 
     async def start(self) -> None:
-        await self.app.initialize()
+        try:
+            await self.app.initialize()
+        except InvalidToken:
+            await self.app.bot.shutdown()  # the app itself never became initialised
+            raise StartupError(REJECTED) from None
+        except NetworkError:
+            await self.app.bot.shutdown()
+            raise StartupError(UNREACHABLE.format(self.config.base_url)) from None
         await self.app.bot.set_my_commands(COMMANDS)
         await self.app.start()
         assert self.app.updater is not None
         await self.app.updater.start_polling(allowed_updates=Update.ALL_TYPES)
         log.info("telegram polling", extra={"bot": self.app.bot.username})
+
+    def healthy(self) -> bool:
+        return bool(self.app.running and self.app.updater and self.app.updater.running)
 
     async def stop_receiving(self) -> None:
         """Stop taking updates; the bot can still send (results, shutdown notes)."""

@@ -49,6 +49,12 @@ def test_tokens_from_environment_and_masked_everywhere(tmp_path: Path) -> None:
         ("[pool]\nworkers = 0\n", "pool.workers must be at least 1"),
         ("[telegram\n", "is not valid TOML"),
         ("progress_interval = 0.1\n", "progress_interval must be at least 1 second"),
+        ("log_level = 'LOUD'\n", "log_level must be one of DEBUG, INFO"),
+        ("[pool]\ndevice = 'gpu7'\n", "pool.device must be auto, cpu, cuda, cuda:N or mps"),
+        ("[pool]\nweights = '/nowhere/vgg.pth'\n", "pool.weights must be auto"),
+        ("[pool]\nshutdown_grace = -1\n", "pool.shutdown_grace must be 0 or more"),
+        ("[limits]\npending_ttl = -5\n", "limits.pending_ttl must be positive"),
+        ("[limits]\nmax_steps = 15000\n", "limits.max_steps must be 1..10000"),
     ],
 )
 def test_mistakes_are_named(tmp_path: Path, text: str, message: str) -> None:
@@ -86,6 +92,11 @@ def test_cli_exit_codes(tmp_path: Path) -> None:
     assert good.returncode == 0 and "[telegram]" in good.stdout and TOKEN not in good.stdout
     missing = nst_bot("run", "--config", str(tmp_path / "nope.toml"), env={})
     assert missing.returncode == 2 and "not found" in missing.stderr
+    # check-config and run share one validation: what one refuses, so does the other
+    for command in ("check-config", "run"):
+        loud = nst_bot(command, "--config", str(write(tmp_path, "log_level = 'LOUD'\n")),
+                       env={"STYLEBOT_TELEGRAM_TOKEN": TOKEN})
+        assert loud.returncode == 2 and "log_level must be one of" in loud.stderr
 
 
 def test_secret_is_not_a_string() -> None:

@@ -6,7 +6,8 @@ import io
 import json
 import logging
 
-from bot.logs import JsonFormatter, RedactSecrets
+from bot.logs import JsonFormatter
+from bot.redaction import RedactingFormatter, Redactor
 
 TOKEN = "123456789:AAE-secret-token"
 
@@ -14,8 +15,7 @@ TOKEN = "123456789:AAE-secret-token"
 def capture() -> tuple[logging.Logger, io.StringIO]:
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
-    handler.addFilter(RedactSecrets([TOKEN]))
-    handler.setFormatter(JsonFormatter())
+    handler.setFormatter(RedactingFormatter(JsonFormatter(), Redactor([TOKEN])))
     logger = logging.getLogger("test.logs")
     logger.handlers[:] = [handler]
     logger.propagate = False

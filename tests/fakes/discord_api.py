@@ -301,8 +301,12 @@ class FakeDiscord:
         bot_name: str = "Stylebot",
         token: str = "fake-discord-token-for-tests",
         response_deadline: float = 3.0,
+        message_content_enabled: bool = True,
     ) -> None:
         self.application_id = str(application_id)
+        #: whether the developer portal grants the privileged Message Content intent; a bot
+        #: that asks for it without it is disconnected with close code 4014
+        self.message_content_enabled = message_content_enabled
         self.token = token
         self.response_deadline = response_deadline  # Discord's 3 s to acknowledge
         self.bot_user: JSON = self._user_object(str(bot_user_id), bot_name, bot=True)
@@ -731,6 +735,9 @@ class FakeDiscord:
             await session.ws.close(code=4004, message=b"Authentication failed.")
             return
         session.intents = int(d.get("intents", 0))
+        if session.intents & INTENT_MESSAGE_CONTENT and not self.message_content_enabled:
+            await session.ws.close(code=4014, message=b"Disallowed intent(s).")
+            return
         session.identified = True
         ready = {
             "v": API_VERSION,

@@ -198,3 +198,20 @@ async def test_a_flood_of_submissions_is_slowed_down(
         fake.send_album(fake.private_chat(other), other, [PHOTO, PAINTING])
         await fake.wait_for_call("sendPhoto", since=mark)
         bot.pool.cancel_owner(Owner("telegram", str(gil["id"])))
+
+
+async def test_stored_settings_are_rechecked_against_todays_limits(
+    fake: FakeTelegram, tmp_path: Path, random_weights_path: Path
+) -> None:
+    """Settings saved under older, looser limits still give a result, within today's."""
+    config = small_config(tmp_path, str(random_weights_path))
+    config = dataclasses.replace(config, limits=dataclasses.replace(config.limits, max_steps=8,
+                                                                    max_size=80))
+    ivy = fake.user(2010, "Ivy")
+    chat = fake.private_chat(ivy)
+    async with telegram_bot(fake, config) as bot:
+        await bot.store.update_user("telegram", ivy["id"], {"steps": 15000, "size": 4000})
+        mark = fake.mark()
+        fake.send_album(chat, ivy, [PHOTO, PAINTING])
+        result = await fake.wait_for_call("sendPhoto", done, since=mark, timeout=60)
+        assert "80px" in result.params["caption"] and "8 steps" in result.params["caption"]
