@@ -28,6 +28,10 @@ USER 10001
 WORKDIR /data
 # Settings database and heartbeat live here; mount a volume to keep /weights settings.
 VOLUME ["/data"]
+# SIGTERM: stop taking updates, give running jobs [pool] shutdown_grace (6 s by default),
+# tell everyone else, exit; that fits Docker's default 10 s stop timeout. With a longer
+# grace, raise the timeout too (docker stop -t N, or compose's stop_grace_period).
+STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=30s --timeout=10s --start-period=120s \
   CMD ["nst-bot", "health", "--file", "/tmp/stylebot-health.json"]
 # Tokens from STYLEBOT_TELEGRAM_TOKEN / STYLEBOT_DISCORD_TOKEN, or mount a config file and

@@ -41,14 +41,24 @@ from .worker import WorkerOptions, worker_main
 
 log = logging.getLogger("stylebot.pool")
 
-#: seconds a worker gets to honour a cancel before it is killed and replaced
+#: seconds a worker gets to honour a cancel before it is killed and replaced, at least;
+#: a step can take longer (one fp32 step at 1024 px is ~6 s on 2 cores), so the grace
+#: grows to CANCEL_STEPS times the longest step the worker has reported
 CANCEL_GRACE = 3.0
+CANCEL_STEPS = 2.5
+#: a job waits at most this long while no painter is able to take it
+STARVED_AFTER = 120.0
+#: seconds before replacing a worker that cannot start, or that keeps dying
+RESPAWN_BACKOFF = 30.0
 CRASHED = ("The painter process stopped unexpectedly (perhaps out of memory) while working "
            "on your picture. Please try again, maybe with a smaller /weights size.")
 TIMED_OUT = "Your picture took too long and was stopped. Try fewer steps or a smaller size."
 SHUTTING_DOWN = ("The bot is restarting, so your picture was not started. Please send it "
                  "again in a minute.")
-UNAVAILABLE = "The painter is not available right now ({}). The admins have been told."
+CUT_OFF = ("The bot restarted while painting your picture, so it was stopped. Please send it "
+           "again in a minute.")
+UNAVAILABLE = ("The painter is not available right now, so I can't paint your picture. "
+               "The admins have been told; please try again later.")
 
 
 @dataclass(frozen=True)
@@ -60,9 +70,23 @@ class PoolStats:
 
 
 class JobPool(Protocol):
+    """What front ends, the core and the runner use; each backend implements all of it."""
+
+    #: why no painter can start, for logs and the health check (never shown to users)
+    fatal: str | None
+
+    async def start(self) -> None: ...
+
+    async def wait_ready(self, timeout: float = 120.0) -> None:
+        """Block until painters have loaded their weights (tests, benchmarks)."""
+
     async def submit(self, spec: JobSpec) -> JobHandle: ...
 
+    def cancel(self, handle: JobHandle) -> bool: ...
+
     def cancel_owner(self, owner: Owner) -> list[JobHandle]: ...
+
+    def jobs_of(self, owner: Owner) -> list[JobHandle]: ...
 
     def position(self, handle: JobHandle) -> int | None: ...
 
@@ -89,16 +113,29 @@ class _Worker:
         self.kill_timer: asyncio.TimerHandle | None = None
         self.timeout_timer: asyncio.TimerHandle | None = None
         self.started = time.monotonic()
+        #: the longest gap between two progress reports of the current job: a cancel is
+        #: only honoured between steps, so the kill grace scales with it
+        self.longest_step = 0.0
+        self.last_report = 0.0
+        #: stopped by the pool on purpose (stuck after a cancel): not a crash to back off from
+        self.killed_on_purpose = False
         loop = asyncio.get_running_loop()
         self.reader = threading.Thread(target=self._read, args=(loop, pool), daemon=True,
                                        name=f"stylebot-worker-{index}-reader")
         self.reader.start()
 
     def _read(self, loop: asyncio.AbstractEventLoop, pool: LocalJobPool) -> None:
+        """Hand the worker's messages to the loop; whatever goes wrong here, the worker is
+        stopped and its exit reported, so its slot can never stay busy forever."""
         while True:
             try:
                 message = self.conn.recv()
             except (EOFError, OSError):
+                break
+            except Exception:  # an unreadable message: the worker is in an unknown state
+                log.exception("unreadable message from a worker; replacing it",
+                              extra={"worker": self.index})
+                self.kill()
                 break
             loop.call_soon_threadsafe(pool._on_message, self, message)
         self.process.join()
@@ -108,6 +145,10 @@ class _Worker:
     @property
     def idle(self) -> bool:
         return self.ready and self.job is None and not self.draining
+
+    @property
+    def cancel_grace(self) -> float:
+        return max(CANCEL_GRACE, CANCEL_STEPS * self.longest_step)
 
     def kill(self) -> None:
         if self.process.is_alive():
@@ -121,12 +162,15 @@ class LocalJobPool:
         self.waiting: collections.deque[JobHandle] = collections.deque()
         self.workers: list[_Worker] = []
         self.closed = False
+        #: why the painters cannot start (for logs and health), None once one is ready
         self.fatal: str | None = None
         self._restarts: collections.deque[float] = collections.deque(maxlen=5)
-        self._respawn_pending = 0
+        self._watchdog: asyncio.Task[None] | None = None
+        self._last_able = time.monotonic()  # when a painter last was able to take jobs
 
     async def start(self) -> None:
         self.workers = [_Worker(self, i) for i in range(self.config.workers)]
+        self._watchdog = asyncio.create_task(self._watch(), name="pool-watchdog")
 
     async def wait_ready(self, timeout: float = 120.0) -> None:
         """For tests and benchmarks: block until every worker has loaded its weights."""
@@ -141,7 +185,7 @@ class LocalJobPool:
         if self.closed:
             raise PoolClosed(SHUTTING_DOWN)
         if self.fatal:
-            raise PoolClosed(UNAVAILABLE.format(self.fatal))
+            raise PoolClosed(UNAVAILABLE)
         allowed = self.config.per_user_running + self.config.per_user_waiting
         if len(self.jobs_of(spec.owner)) >= allowed:
             raise UserBusy("You already have a picture in progress and one waiting. Wait for "
@@ -161,19 +205,22 @@ class LocalJobPool:
 
     def cancel_owner(self, owner: Owner) -> list[JobHandle]:
         """Cancel the owner's waiting and running jobs; the events say Cancelled at once."""
-        cancelled = [h for h in self.waiting if h.owner == owner]
-        for handle in cancelled:
+        return [handle for handle in self.jobs_of(owner) if self.cancel(handle)]
+
+    def cancel(self, handle: JobHandle) -> bool:
+        """Cancel one job, waiting or running; False if it had already ended."""
+        if handle in self.waiting:
             self.waiting.remove(handle)
             handle.emit(Cancelled())
-        for worker in self.workers:
-            if worker.job is not None and worker.job.owner == owner and not worker.draining:
-                cancelled.append(worker.job)
-                self._stop_running(worker, Cancelled())
-        if cancelled:
             self._announce_positions()
-            log.info("jobs cancelled", extra={"user": owner.user_id, "platform": owner.platform,
-                                              "jobs": [h.id for h in cancelled]})
-        return cancelled
+        else:
+            worker = next((w for w in self.workers if w.job is handle and not w.draining), None)
+            if worker is None:
+                return False
+            self._stop_running(worker, Cancelled())
+        log.info("job cancelled", extra={"job": handle.id, "user": handle.owner.user_id,
+                                         "platform": handle.owner.platform})
+        return True
 
     def position(self, handle: JobHandle) -> int | None:
         """0 while running, 1.. while waiting, None when finished or unknown."""
@@ -197,14 +244,16 @@ class LocalJobPool:
     async def shutdown(self, grace: float) -> None:
         """Refuse new jobs, tell waiting users, let running jobs finish within ``grace``."""
         self.closed = True
+        if self._watchdog is not None:
+            self._watchdog.cancel()
         while self.waiting:
             self.waiting.popleft().emit(Failed(SHUTTING_DOWN, "shutdown"))
         deadline = time.monotonic() + grace
         while any(w.job is not None for w in self.workers) and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
         for worker in self.workers:
-            if worker.job is not None:
-                self._stop_running(worker, Failed(SHUTTING_DOWN, "shutdown"))
+            if worker.job is not None and not worker.draining:
+                self._stop_running(worker, Failed(CUT_OFF, "shutdown"))
         stop_by = time.monotonic() + CANCEL_GRACE
         for worker in self.workers:
             if worker.process.is_alive() and worker.job is None:
@@ -238,6 +287,7 @@ class LocalJobPool:
 
     def _start(self, worker: _Worker, handle: JobHandle) -> None:
         worker.job = handle
+        worker.longest_step, worker.last_report = 0.0, time.monotonic()
         loop = asyncio.get_running_loop()
         worker.timeout_timer = loop.call_later(self.config.job_timeout, self._timeout, worker,
                                                handle)
@@ -266,7 +316,8 @@ class LocalJobPool:
         worker.draining = True
         worker.cancel_seq.value = worker.job.seq
         loop = asyncio.get_running_loop()
-        worker.kill_timer = loop.call_later(CANCEL_GRACE, self._kill_stuck, worker, worker.job)
+        worker.kill_timer = loop.call_later(worker.cancel_grace, self._kill_stuck, worker,
+                                            worker.job)
 
     def _timeout(self, worker: _Worker, handle: JobHandle) -> None:
         if worker.job is handle and not worker.draining:
@@ -275,8 +326,9 @@ class LocalJobPool:
 
     def _kill_stuck(self, worker: _Worker, handle: JobHandle) -> None:
         if worker.job is handle:
-            log.warning("worker ignored cancel; killing it", extra={"job": handle.id,
-                                                                  "worker": worker.index})
+            log.warning("worker ignored cancel; killing it", extra={
+                "job": handle.id, "worker": worker.index, "grace": worker.cancel_grace})
+            worker.killed_on_purpose = True
             worker.kill()
 
     def _finish(self, worker: _Worker) -> None:
@@ -292,19 +344,24 @@ class LocalJobPool:
         kind = message[0]
         if kind == "ready":
             worker.ready = True
+            if self.fatal is not None:
+                log.info("painters available again", extra={"worker": worker.index})
+            self.fatal = None
             log.info("worker ready", extra={"worker": worker.index, **message[1]})
             self._dispatch()
             return
         if kind == "fatal":
-            self.fatal = message[1]
+            self.fatal = message[1]  # for the log and the health check, never for users
             log.error("worker cannot start", extra={"worker": worker.index, "error": message[1]})
-            while self.waiting:
-                self.waiting.popleft().emit(Failed(UNAVAILABLE.format(message[1]), "unavailable"))
+            self._fail_waiting()
             return
         handle = worker.job
         if handle is None or message[1] != handle.seq:
             return  # a late message from a job already given up on
         if kind == "progress":
+            now = time.monotonic()
+            worker.longest_step = max(worker.longest_step, now - worker.last_report)
+            worker.last_report = now
             if not worker.draining:
                 handle.emit(message[2])
             return
@@ -334,10 +391,11 @@ class LocalJobPool:
             return
         index = self.workers.index(worker)
         now = time.monotonic()
-        self._restarts.append(now)
+        if not worker.killed_on_purpose:
+            self._restarts.append(now)
         # A worker that keeps dying at start (bad weights, no memory) must not spin.
         burst = len(self._restarts) == self._restarts.maxlen and now - self._restarts[0] < 60
-        delay = 30.0 if burst or self.fatal else 0.0
+        delay = RESPAWN_BACKOFF if burst or self.fatal else 0.0
         log.warning("replacing worker", extra={"worker": worker.index, "exitcode": code,
                                                "delay": delay})
         asyncio.get_running_loop().call_later(delay, self._respawn, index, worker)
@@ -346,4 +404,21 @@ class LocalJobPool:
         if self.closed or self.workers[index] is not old:
             return
         self.workers[index] = _Worker(self, old.index)
+
+    def _fail_waiting(self) -> None:
+        while self.waiting:
+            self.waiting.popleft().emit(Failed(UNAVAILABLE, "unavailable"))
+
+    async def _watch(self) -> None:
+        """Waiting jobs must not wait forever when no painter can take them (painters that
+        keep failing to start, or all of them dead): fail them after STARVED_AFTER."""
+        while True:
+            await asyncio.sleep(min(5.0, STARVED_AFTER / 4))
+            now = time.monotonic()
+            if any(w.ready and w.process.is_alive() for w in self.workers):
+                self._last_able = now
+            elif self.waiting and now - self._last_able > STARVED_AFTER:
+                log.error("no painter could take jobs for %.0f s; failing waiting jobs",
+                          now - self._last_able)
+                self._fail_waiting()
 

@@ -80,7 +80,7 @@ class Stylebot:
         try:
             view = await make_view(handle, token)
         except Exception:
-            self.pool.cancel_owner(submission.owner)
+            self.pool.cancel(handle)  # only this job: the user's others go on
             raise
         task = asyncio.create_task(follow(handle, view, self.limits, group=submission.group),
                                    name=f"follow-{handle.id}")

@@ -22,7 +22,6 @@ from multiprocessing.sharedctypes import Synchronized
 from nst_engine import (
     Cancelled,
     InputImageError,
-    NSTError,
     Progress,
     SettingsError,
     WeightsError,
@@ -63,13 +62,16 @@ def warm_up(options: WorkerOptions) -> dict[str, str]:
 
 
 def worker_main(conn: Connection, cancel_seq: Synchronized, options: WorkerOptions) -> None:
-    # Ctrl-C goes to the whole process group; the parent decides when workers stop.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Ctrl-C and systemd's SIGTERM go to the whole process group; the parent decides when
+    # workers stop (it lets running jobs finish first), and a stray signal must not look
+    # like a crash to the user whose picture is being painted.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
     parent = os.getppid()
     try:
         conn.send(("ready", warm_up(options)))
-    except NSTError as exc:
-        conn.send(("fatal", str(exc)))
+    except Exception as exc:  # any warm-up failure: the pool reports it and backs off
+        conn.send(("fatal", f"{type(exc).__name__}: {exc}"))
         return
     while True:
         try:

@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 
 from bot.config import PoolConfig
+from bot.core import pool as pool_module
 from bot.core.jobs import (
     Cancelled,
     Failed,
@@ -28,7 +29,7 @@ from bot.core.jobs import (
     Started,
     UserBusy,
 )
-from bot.core.pool import LocalJobPool
+from bot.core.pool import UNAVAILABLE, LocalJobPool
 from nst_engine import Settings
 from tests.conftest import gradient_image, stripes_image
 
@@ -163,7 +164,8 @@ async def test_shutdown_tells_waiting_users_and_leaves_no_processes(
     processes = [w.process for w in p.workers]
     await p.shutdown(grace=0.2)
     assert isinstance(waiting.outcome, Failed) and waiting.outcome.reason == "shutdown"
-    assert isinstance(running.outcome, Failed) and "restarting" in running.outcome.message
+    assert isinstance(running.outcome, Failed)
+    assert "restarted while painting" in running.outcome.message  # the truth: it had started
     assert not any(proc.is_alive() for proc in processes)
     with pytest.raises(PoolClosed):
         await p.submit(spec(random_weights_path))
@@ -180,3 +182,116 @@ async def test_missing_weights_fail_the_job_without_leaking_paths(
     assert "/no/such" not in events[-1].message
     follow_up = await outcome(await pool.submit(spec(random_weights_path, steps=2)))
     assert isinstance(follow_up[-1], Finished)  # the worker survived
+
+
+async def test_only_the_concerned_job_is_cancelled(
+    pool: LocalJobPool, random_weights_path: Path
+) -> None:
+    running = await pool.submit(spec(random_weights_path, "same", steps=300))
+    waiting = await pool.submit(spec(random_weights_path, "same", steps=2))
+    assert pool.cancel(waiting) and isinstance(waiting.outcome, Cancelled)
+    assert not pool.cancel(waiting)  # already over
+    assert pool.position(running) == 0 and running.outcome is None
+    assert pool.cancel(running)
+
+
+class UnreadableOnce:
+    """A worker pipe whose next message cannot be read (as if it did not unpickle)."""
+
+    def __init__(self, conn) -> None:
+        self.conn, self.failed = conn, False
+
+    def recv(self):
+        if not self.failed:
+            self.failed = True
+            raise RuntimeError("cannot unpickle")
+        return self.conn.recv()
+
+    def __getattr__(self, name: str):
+        return getattr(self.conn, name)
+
+
+async def test_an_unreadable_worker_message_replaces_the_worker(
+    pool: LocalJobPool, random_weights_path: Path
+) -> None:
+    victim = await pool.submit(spec(random_weights_path, "victim", steps=5000))
+    async for event in victim.events():
+        if isinstance(event, Progressed):
+            break
+    pool.workers[0].conn = UnreadableOnce(pool.workers[0].conn)  # type: ignore[assignment]
+    events = await outcome(victim)
+    assert isinstance(events[-1], Failed) and events[-1].reason == "crash"
+    after = await outcome(await pool.submit(spec(random_weights_path, "next", steps=2)), 120)
+    assert isinstance(after[-1], Finished)  # the slot was freed and a new worker took over
+
+
+async def test_a_failed_warm_up_is_told_without_internals_and_heals(
+    tmp_path: Path, random_weights_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import torch
+
+    from tests.conftest import random_vgg19_state
+
+    broken = random_vgg19_state()
+    broken["0.weight"] = torch.zeros(3, 3)  # wrong shape: the message names the file
+    weights = tmp_path / "secret-dir" / "vgg.pth"
+    weights.parent.mkdir()
+    torch.save(broken, weights)
+    monkeypatch.setattr(pool_module, "RESPAWN_BACKOFF", 0.5)
+    p = LocalJobPool(PoolConfig(workers=1, job_timeout=60, weights=str(weights)))
+    await p.start()
+    try:
+        await p.wait_ready()  # returns once the warm-up failed
+        assert p.fatal and "secret-dir" in p.fatal  # the log and health see why
+        with pytest.raises(PoolClosed) as refused:
+            await p.submit(spec(weights))
+        assert str(refused.value) == UNAVAILABLE and "secret-dir" not in str(refused.value)
+        torch.save(random_vgg19_state(), weights)  # the operator fixes the file
+        for _ in range(400):
+            if p.fatal is None and p.workers[0].ready:
+                break
+            await asyncio.sleep(0.05)
+        assert p.fatal is None  # healed without a restart
+        events = await outcome(await p.submit(spec(weights, steps=2)))
+        assert isinstance(events[-1], Finished)
+    finally:
+        await p.shutdown(grace=0)
+
+
+async def test_waiting_jobs_fail_when_no_painter_can_take_them(
+    pool: LocalJobPool, random_weights_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pool_module, "STARVED_AFTER", 1.0)
+    monkeypatch.setattr(pool, "_respawn", lambda *args: None)  # this host can't start any
+    running = await pool.submit(spec(random_weights_path, "a", steps=5000))
+    waiting = await pool.submit(spec(random_weights_path, "b", steps=2))
+    async for event in running.events():
+        if isinstance(event, Progressed):
+            break
+    os.kill(pool.workers[0].process.pid, signal.SIGKILL)
+    events = await outcome(waiting, timeout=30)
+    assert isinstance(events[-1], Failed) and events[-1].message == UNAVAILABLE
+
+
+async def test_the_cancel_grace_grows_with_the_step_time(
+    random_weights_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Steps longer than the base grace still end in a cooperative stop, not a kill."""
+    monkeypatch.setattr(pool_module, "CANCEL_GRACE", 0.05)
+    p = LocalJobPool(PoolConfig(workers=1, job_timeout=60, weights=str(random_weights_path),
+                                threads=1))
+    await p.start()
+    try:
+        await p.wait_ready()
+        worker = p.workers[0]
+        handle = await p.submit(spec(random_weights_path, steps=5000, size=160))
+        async for event in handle.events():
+            if isinstance(event, Progressed) and event.step >= 3:
+                break
+        assert worker.cancel_grace > 0.05  # sized to the measured steps
+        assert p.cancel(handle)
+        after = await outcome(await p.submit(spec(random_weights_path, "next", steps=2)))
+        assert isinstance(after[-1], Finished)
+        assert p.workers[0] is worker and not worker.killed_on_purpose
+    finally:
+        await p.shutdown(grace=0)
