@@ -48,6 +48,19 @@ class RateLimited(Exception):
         self.retry_after = retry_after
 
 
+class Undeliverable(Exception):
+    """Raised by ``finished`` when the platform refused every form of the result it tried
+    (e.g. photo, smaller JPEG, file): retrying the same forms is pointless."""
+
+
+class Unreachable(Exception):
+    """The chat cannot be written to at all (the user blocked the bot, the chat is gone)."""
+
+
+UNDELIVERABLE = ("Your picture is finished, but the chat would not accept it as a photo or as "
+                 "a file. Please try again with a smaller /weights size.")
+
+
 #: at most SEND_BURST messages in any window of this many seconds
 SEND_BURST = 3
 SEND_WINDOW = 3.0  # private chats: bursts of 3, about 1 a second after that
@@ -154,6 +167,8 @@ async def follow(handle: JobHandle, view: StatusView, limits: ChatLimits, *, gro
 
 async def deliver_final(event: JobEvent, view: StatusView, limits: ChatLimits, *,
                         chat: str, job_id: str, attempts: int) -> None:
+    """Deliver a job's last word; a finished picture that cannot be delivered in any form
+    still gets the user a clear note, never silence."""
     for attempt in range(attempts):
         try:
             await limits.wait_unblocked(chat)
@@ -168,9 +183,37 @@ async def deliver_final(event: JobEvent, view: StatusView, limits: ChatLimits, *
             limits.block(chat, exc.retry_after)
             log.info("final delivery rate limited", extra={"job": job_id,
                                                            "retry_after": exc.retry_after})
+        except Unreachable:
+            log.warning("result not delivered: the chat no longer accepts messages",
+                        extra={"job": job_id, "chat": chat})
+            return
+        except Undeliverable:
+            log.error("the platform refused the result in every form", extra={"job": job_id})
+            break
         except Exception:
             log.warning("final delivery failed", exc_info=True,
                         extra={"job": job_id, "attempt": attempt + 1})
+            await asyncio.sleep(min(30.0, 2.0 ** attempt))
+    if isinstance(event, Finished):
+        await apologise(view, limits, chat=chat, job_id=job_id)
+    else:
+        log.error("gave up delivering a job's outcome", extra={"job": job_id})
+
+
+async def apologise(view: StatusView, limits: ChatLimits, *, chat: str, job_id: str,
+                    attempts: int = 4) -> None:
+    """The last resort for a finished picture: tell the user in words."""
+    for attempt in range(attempts):
+        try:
+            await limits.wait_unblocked(chat)
+            await view.failed(Failed(UNDELIVERABLE, "delivery"))
+            return
+        except RateLimited as exc:
+            limits.block(chat, exc.retry_after)
+        except Unreachable:
+            return
+        except Exception:
+            log.warning("could not even apologise", exc_info=True, extra={"job": job_id})
             await asyncio.sleep(min(30.0, 2.0 ** attempt))
     log.error("gave up delivering a result", extra={"job": job_id})
 

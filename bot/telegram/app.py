@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import warnings
 from collections import defaultdict
 
 from telegram import BotCommand, Update
@@ -17,6 +18,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.warnings import PTBDeprecationWarning
 
 from ..config import TelegramConfig
 from ..core.service import Stylebot
@@ -51,6 +53,10 @@ IMAGES = filters.PHOTO | filters.Document.IMAGE
 
 def build_application(config: TelegramConfig, core: Stylebot) -> Application:
     assert config.token is not None
+    # PTB 22 warns on every read of RetryAfter.retry_after unless the PTB_TIMEDELTA
+    # environment variable opts in; ``retry_seconds`` reads either form.
+    warnings.filterwarnings("ignore", message=r".*`retry_after`",
+                            category=PTBDeprecationWarning)
     app = (ApplicationBuilder().token(config.token.reveal())
            .base_url(config.base_url).base_file_url(config.base_file_url)
            .local_mode(config.local_mode)

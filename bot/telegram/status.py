@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import logging
-import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from typing import TypeVar
 
+from PIL import Image
 from telegram import (
     Bot,
     InlineKeyboardButton,
@@ -19,11 +20,11 @@ from telegram import (
     Message,
     ReplyParameters,
 )
-from telegram.error import BadRequest, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from ..core.choices import Choices
 from ..core.jobs import Failed, Finished, Progressed, Queued, Started
-from ..core.status import RateLimited, SendingBudget, status_text
+from ..core.status import RateLimited, SendingBudget, Undeliverable, Unreachable, status_text
 
 log = logging.getLogger("stylebot.telegram")
 T = TypeVar("T")
@@ -31,25 +32,46 @@ T = TypeVar("T")
 #: Telegram shows photos at most this large and recompresses them; bigger results are
 #: also sent as a document, which keeps every pixel
 PHOTO_MAX_SIDE = 1280
+#: what sendPhoto accepts (Bot API): at most 10 MB, width + height ≤ 10000, ratio ≤ 20
+PHOTO_MAX_BYTES = 10 * 1024 * 1024
+PHOTO_MAX_SIDES_SUM = 10000
 
 
 def retry_seconds(exc: RetryAfter) -> float:
-    with warnings.catch_warnings():  # PTB 22 deprecates the int form in favour of timedelta
-        warnings.simplefilter("ignore")
-        value = exc.retry_after
+    """PTB 22 gives an int or a timedelta (``bot.telegram.app`` silences its warning)."""
+    value = exc.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 @contextlib.asynccontextmanager
 async def telegram_call() -> AsyncIterator[None]:
-    """Turn Telegram's flood answer into the core's RateLimited; ignore no-op edits."""
+    """Turn Telegram's flood answer into the core's RateLimited and a blocked chat into
+    Unreachable; ignore no-op edits."""
     try:
         yield
     except RetryAfter as exc:
         raise RateLimited(retry_seconds(exc)) from exc
+    except Forbidden as exc:
+        raise Unreachable(exc.message) from exc
     except BadRequest as exc:
         if "not modified" not in exc.message.lower():
             raise
+
+
+def photo_jpeg(png: bytes) -> bytes:
+    """The result as a JPEG that sendPhoto accepts: RGB, sides summing to at most 10000,
+    under 10 MB (Telegram re-encodes photos anyway)."""
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    if image.width + image.height > PHOTO_MAX_SIDES_SUM:
+        scale = PHOTO_MAX_SIDES_SUM / (image.width + image.height)
+        image = image.resize((max(1, int(image.width * scale)), max(1, int(image.height * scale))),
+                             Image.Resampling.LANCZOS)
+    for quality in (90, 80, 70):
+        buf = io.BytesIO()
+        image.save(buf, format="JPEG", quality=quality)
+        if buf.tell() <= PHOTO_MAX_BYTES:
+            break
+    return buf.getvalue()
 
 
 async def patiently(call: Callable[[], Awaitable[T]], attempts: int = 4) -> T:
@@ -80,7 +102,9 @@ class TelegramStatusView:
         self.choices = choices
         self.token = token
         self.requester = requester  # named in group captions, so everyone sees whose it is
-        self._photo_sent = False
+        self._result_sent = False
+        self._document_sent = False
+        self._way = 0  # how far down photo → JPEG → document the result has had to go
         self._caption = status.caption  # an unchanged caption is not sent again
 
     @property
@@ -108,18 +132,54 @@ class TelegramStatusView:
 
     async def finished(self, event: Finished) -> None:
         reply = ReplyParameters(message_id=self.reply_to, allow_sending_without_reply=True)
-        if not self._photo_sent:  # a retry after a 429 must not post the photo twice
-            async with self.sending, telegram_call():
-                await self.bot.send_photo(self.chat_id, event.png, caption=self.caption(event),
-                                          reply_parameters=reply,
-                                          reply_markup=rerun_buttons(self.token))
-            self._photo_sent = True
-        if max(event.width, event.height) > PHOTO_MAX_SIDE:
-            async with self.sending, telegram_call():
-                await self.bot.send_document(
-                    self.chat_id, event.png, filename=f"stylebot-{event.width}x{event.height}.png",
-                    caption="Full resolution", reply_parameters=reply)
+        if not self._result_sent:  # a retry after a 429 must not post the result twice
+            await self._send_result(event, reply)
+            self._result_sent = True
+        if max(event.width, event.height) > PHOTO_MAX_SIDE and not self._document_sent:
+            try:
+                async with self.sending, telegram_call():
+                    await self.bot.send_document(
+                        self.chat_id, event.png, reply_parameters=reply,
+                        filename=f"stylebot-{event.width}x{event.height}.png",
+                        caption="Full resolution")
+            except BadRequest:  # the photo arrived; the full-size copy is a bonus
+                log.warning("telegram refused the full-resolution file", exc_info=True,
+                            extra={"chat": self.chat_id})
+            self._document_sent = True
         await self._remove_status()
+
+    async def _send_result(self, event: Finished, reply: ReplyParameters) -> None:
+        """Photo, else a JPEG photo within Telegram's photo limits, else a file: Telegram
+        refuses some photos (dimensions, size) that it takes as JPEGs or documents."""
+        ways = ("photo", "jpeg", "document")
+        while self._way < len(ways):
+            way = ways[self._way]
+            try:
+                if way == "photo" and len(event.png) <= PHOTO_MAX_BYTES:
+                    await self._send_photo(event.png, event, reply)
+                    return
+                if way == "jpeg":
+                    await self._send_photo(await asyncio.to_thread(photo_jpeg, event.png),
+                                           event, reply)
+                    return
+                if way == "document":
+                    async with self.sending, telegram_call():
+                        await self.bot.send_document(
+                            self.chat_id, event.png, caption=self.caption(event),
+                            filename=f"stylebot-{event.width}x{event.height}.png",
+                            reply_parameters=reply, reply_markup=rerun_buttons(self.token))
+                    return
+            except BadRequest as exc:
+                log.warning("telegram refused the result; trying another way", extra={
+                    "chat": self.chat_id, "way": way, "error": exc.message})
+            self._way += 1
+        raise Undeliverable("photo, JPEG and document were all refused")
+
+    async def _send_photo(self, data: bytes, event: Finished, reply: ReplyParameters) -> None:
+        async with self.sending, telegram_call():
+            await self.bot.send_photo(self.chat_id, data, caption=self.caption(event),
+                                      reply_parameters=reply,
+                                      reply_markup=rerun_buttons(self.token))
 
     async def failed(self, event: Failed) -> None:
         await self._replace_status(f"⚠️ {event.message}")

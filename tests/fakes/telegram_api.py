@@ -262,6 +262,7 @@ class FakeTelegram:
         self._allowed_updates: list[str] | None = None
 
         self._failures: defaultdict[str, deque[int]] = defaultdict(deque)
+        self._refusals: defaultdict[str, deque[str]] = defaultdict(deque)
         self._chat_tokens: dict[int, tuple[float, float]] = {}
         self._group_sends: defaultdict[int, deque[float]] = defaultdict(deque)
         self._global_sends: deque[float] = deque()
@@ -664,6 +665,11 @@ class FakeTelegram:
         """Answer the next ``times`` calls of ``method`` with 429 Too Many Requests."""
         self._failures[method.lower()].extend([retry_after] * times)
 
+    def refuse_next(self, method: str, description: str, *, times: int = 1) -> None:
+        """Answer the next ``times`` calls of ``method`` with 400 and ``description``, as
+        Telegram does for media it will not take (e.g. "Bad Request: PHOTO_INVALID_DIMENSIONS")."""
+        self._refusals[method.lower()].extend([description] * times)
+
     # ------------------------------------------------------------------ HTTP layer
 
     async def _handle(self, request: web.Request) -> web.Response:
@@ -717,6 +723,9 @@ class FakeTelegram:
         if handler is None:
             raise _ApiError(404, "Not Found")
         self._check_flood(name, params)
+        refusals = self._refusals.get(name)
+        if refusals:
+            raise _ApiError(400, refusals.popleft())
         result = handler(params, uploads)
         return await result if inspect.isawaitable(result) else result
 

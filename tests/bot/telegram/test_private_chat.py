@@ -195,3 +195,46 @@ async def test_real_weights_end_to_end(
         fake.send_album(chat, joy, [PHOTO, PAINTING])
         fast = await result_for(fake, chat["id"], mark)
         assert "fast" in fast.params["caption"]
+
+
+async def deliver_against(fake: FakeTelegram, refusals: list[tuple[str, int]]) -> int:
+    """Send a pair, let Telegram refuse the result as given; the chat's id."""
+    user = fake.user(1100 + len(refusals), "Rita")
+    chat = fake.private_chat(user)
+    mark = fake.mark()
+    fake.send_album(chat, user, [PHOTO, PAINTING])
+    await fake.wait_for_call("sendPhoto", since=mark)  # the status message
+    for method, times in refusals:
+        fake.refuse_next(method, "Bad Request: PHOTO_INVALID_DIMENSIONS", times=times)
+    return chat["id"]
+
+
+async def test_a_refused_photo_is_sent_as_jpeg(tgbot: TelegramBot, fake: FakeTelegram) -> None:
+    chat_id = await deliver_against(fake, [("sendPhoto", 1)])
+    result = await fake.wait_for_call(
+        "sendPhoto", lambda c: c.chat_id == chat_id and c.status == 200
+        and "Done" in c.params.get("caption", ""), timeout=60)
+    assert result.files["photo"].startswith(b"\xff\xd8")  # the JPEG rung
+    await fake.wait_for_call("deleteMessage", lambda c: c.chat_id == chat_id)
+
+
+async def test_a_twice_refused_photo_is_sent_as_a_file(
+    tgbot: TelegramBot, fake: FakeTelegram
+) -> None:
+    chat_id = await deliver_against(fake, [("sendPhoto", 2)])
+    document = await fake.wait_for_call(
+        "sendDocument", lambda c: c.chat_id == chat_id and "Done" in c.params["caption"],
+        timeout=60)
+    assert document.files["document"].startswith(b"\x89PNG")
+    assert document.params["reply_markup"]["inline_keyboard"]  # re-run buttons too
+
+
+async def test_a_result_refused_in_every_form_still_gets_an_answer(
+    tgbot: TelegramBot, fake: FakeTelegram
+) -> None:
+    chat_id = await deliver_against(fake, [("sendPhoto", 2), ("sendDocument", 1)])
+    note = await fake.wait_for_call(
+        "editMessageCaption",
+        lambda c: c.chat_id == chat_id and "finished" in c.params.get("caption", ""),
+        timeout=60)
+    assert "would not accept it" in note.params["caption"]
