@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from .config import TOKEN_ENV, BotConfig, ConfigError, describe, load_config
+from .config import SECRET_ENV, TOKEN_ENV, BotConfig, ConfigError, describe, load_config
 from .frontend import StartupError
 from .redaction import Redactor, install
 
@@ -51,7 +51,7 @@ def check_health(path: Path, max_age: float) -> int:
 
 def forget_secret_environment() -> None:
     """Secrets are read once; child processes (painters) must not inherit them."""
-    for var in TOKEN_ENV.values():
+    for var in [*TOKEN_ENV.values(), *SECRET_ENV.values()]:
         os.environ.pop(var, None)
 
 

@@ -17,12 +17,15 @@ import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from nst_engine.settings import Preset, Settings
 
 from .logs import FORMATS, LEVELS
 
 TOKEN_ENV = {"telegram": "STYLEBOT_TELEGRAM_TOKEN", "discord": "STYLEBOT_DISCORD_TOKEN"}
+#: other secrets that may come from the environment: (table, key) -> variable
+SECRET_ENV = {("telegram", "secret_token"): "STYLEBOT_TELEGRAM_WEBHOOK_SECRET"}
 #: weights specs that are not paths (see ``nst_engine.weights``)
 WEIGHT_SOURCES = ("auto", "normalised", "torchvision")
 DEVICE_SPEC = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
@@ -77,6 +80,13 @@ class TelegramConfig:
     local_mode: bool = False
     #: seconds to wait for the rest of an album after its first item arrives
     album_wait: float = 1.2
+    #: public HTTPS URL Telegram posts updates to (webhook mode); empty: long polling
+    webhook_url: str = ""
+    #: where the webhook server listens, behind the TLS reverse proxy of ``webhook_url``
+    listen: str = "127.0.0.1"
+    port: int = 8443
+    #: sent by Telegram with every webhook request; requests without it get 403
+    secret_token: Secret | None = None
 
 
 @dataclass(frozen=True)
@@ -183,6 +193,9 @@ def load_config(path: Path | None, env: typing.Mapping[str, str] | None = None) 
     for platform, var in TOKEN_ENV.items():
         if env.get(var):
             raw.setdefault(platform, {})["token"] = env[var]
+    for (table, key), var in SECRET_ENV.items():
+        if env.get(var):
+            raw.setdefault(table, {})[key] = env[var]
     config = build(BotConfig, raw, "")
     if not config.platforms:
         raise ConfigError("No platform has a token: set [telegram] token or "
@@ -247,6 +260,22 @@ def engine_limit(name: str) -> int:
     return int(field_.metadata["high"])
 
 
+def webhook_checks(telegram: TelegramConfig) -> list[tuple[bool, str]]:
+    if not telegram.webhook_url:
+        return []
+    url = urlsplit(telegram.webhook_url)
+    local = url.hostname in ("127.0.0.1", "localhost", "::1")
+    secret = telegram.secret_token.reveal() if telegram.secret_token else ""
+    return [
+        (url.scheme == "https" or (url.scheme == "http" and local),
+         "telegram.webhook_url must be an https:// URL (Telegram only posts to HTTPS)."),
+        (re.fullmatch(r"[A-Za-z0-9_-]{16,256}", secret) is not None,
+         "telegram.secret_token (or STYLEBOT_TELEGRAM_WEBHOOK_SECRET) must be set with "
+         "webhook_url: 16 to 256 of A-Z, a-z, 0-9, _ and -."),
+        (1 <= telegram.port <= 65535, "telegram.port must be 1..65535."),
+    ]
+
+
 def validate(config: BotConfig) -> None:
     """Everything ``run`` relies on, so ``check-config`` accepts exactly what ``run`` does."""
     max_size, max_steps = engine_limit("size"), engine_limit("steps")
@@ -278,6 +307,7 @@ def validate(config: BotConfig) -> None:
         (0 <= config.defaults.steps <= config.limits.max_steps,
          "defaults.steps must be between 0 and limits.max_steps."),
         (config.telegram.album_wait >= 0, "telegram.album_wait must be 0 or more seconds."),
+        *webhook_checks(config.telegram),
         (config.progress_interval >= 1.0, "progress_interval must be at least 1 second."),
         (config.group_progress_interval >= 3.0,
          "group_progress_interval must be at least 3 seconds (Telegram: 20 messages/minute)."),

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import warnings
 from collections import defaultdict
+from urllib.parse import urlsplit
 
 from telegram import BotCommand, Update
 from telegram.error import InvalidToken, NetworkError
@@ -111,8 +112,30 @@ class TelegramFrontend:
         await self.app.bot.set_my_commands(COMMANDS)
         await self.app.start()
         assert self.app.updater is not None
-        await self.app.updater.start_polling(allowed_updates=Update.ALL_TYPES)
-        log.info("telegram polling", extra={"bot": self.app.bot.username})
+        if self.config.webhook_url:
+            await self.start_webhook()
+        else:
+            await self.app.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+            log.info("telegram polling", extra={"bot": self.app.bot.username})
+
+    async def start_webhook(self) -> None:
+        """python-telegram-bot's own webhook server; it answers 403 to any request without
+        the secret token, before the update is parsed."""
+        assert self.app.updater is not None and self.config.secret_token is not None
+        try:
+            await self.app.updater.start_webhook(
+                listen=self.config.listen, port=self.config.port,
+                url_path=urlsplit(self.config.webhook_url).path.lstrip("/"),
+                webhook_url=self.config.webhook_url, allowed_updates=Update.ALL_TYPES,
+                secret_token=self.config.secret_token.reveal())
+        except OSError as exc:
+            await self.app.stop()
+            await self.app.shutdown()
+            raise StartupError(f"The Telegram webhook server cannot listen on "
+                               f"{self.config.listen}:{self.config.port} ({exc.strerror}): "
+                               "check [telegram] listen / port") from None
+        log.info("telegram webhook", extra={"bot": self.app.bot.username,
+                                            "listen": f"{self.config.listen}:{self.config.port}"})
 
     def healthy(self) -> bool:
         return bool(self.app.running and self.app.updater and self.app.updater.running)

@@ -55,6 +55,10 @@ def test_tokens_from_environment_and_masked_everywhere(tmp_path: Path) -> None:
         ("[pool]\nshutdown_grace = -1\n", "pool.shutdown_grace must be 0 or more"),
         ("[limits]\npending_ttl = -5\n", "limits.pending_ttl must be positive"),
         ("[limits]\nmax_steps = 15000\n", "limits.max_steps must be 1..10000"),
+        ("[telegram]\nwebhook_url = 'https://bot.example.org/hook'\n",
+         "must be set with webhook_url"),
+        ("[telegram]\nwebhook_url = 'http://bot.example.org/hook'\nsecret_token = "
+         "'0123456789abcdef0'\n", "telegram.webhook_url must be an https:// URL"),
     ],
 )
 def test_mistakes_are_named(tmp_path: Path, text: str, message: str) -> None:

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, NoReturn, Self
 
-from aiohttp import BodyPartReader, hdrs, web
+from aiohttp import BodyPartReader, ClientError, ClientSession, hdrs, web
 from PIL import Image
 
 JSON = dict[str, Any]
@@ -260,6 +260,10 @@ class FakeTelegram:
         self._update_seq = itertools.count(100_000_001)
         self._pending: list[JSON] = []
         self._allowed_updates: list[str] | None = None
+        self._webhook: JSON | None = None  # {"url": ..., "secret_token": ...} once set
+        self._pusher: asyncio.Task[None] | None = None
+        self.webhook_pushes: list[tuple[int, int]] = []
+        """(update_id, HTTP status) of every update posted to the bot's webhook."""
 
         self._failures: defaultdict[str, deque[int]] = defaultdict(deque)
         self._refusals: defaultdict[str, deque[str]] = defaultdict(deque)
@@ -274,6 +278,7 @@ class FakeTelegram:
         self._methods: dict[str, _Handler] = {
             "getme": self._get_me,
             "deletewebhook": self._delete_webhook,
+            "setwebhook": self._set_webhook,
             "getwebhookinfo": self._get_webhook_info,
             "getupdates": self._get_updates,
             "setmycommands": self._set_my_commands,
@@ -325,6 +330,10 @@ class FakeTelegram:
         """Stop serving; pending long polls return empty at once."""
         self._closing = True
         self._notify()
+        if self._pusher is not None:
+            self._pusher.cancel()
+            await asyncio.gather(self._pusher, return_exceptions=True)
+            self._pusher = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -830,6 +839,9 @@ class FakeTelegram:
         return replied.get("from", {}).get("id") == self.bot_id
 
     async def _get_updates(self, params: JSON, _: Uploads) -> list[JSON]:
+        if self._webhook is not None:
+            raise _ApiError(409, "Conflict: can't use getUpdates method while webhook is "
+                            "active; use deleteWebhook to delete the webhook first")
         offset = _opt_int(params, "offset")
         limit = min(max(_opt_int(params, "limit") or 100, 1), 100)
         timeout = params.get("timeout")
@@ -868,12 +880,54 @@ class FakeTelegram:
     def _delete_webhook(self, params: JSON, _uploads: Uploads) -> bool:
         if params.get("drop_pending_updates"):
             self._pending.clear()
-            self._notify()
+        self._webhook = None
+        self._notify()
         return True
+
+    def _set_webhook(self, params: JSON, _uploads: Uploads) -> bool:
+        url = params.get("url")
+        if not isinstance(url, str) or not url:
+            return self._delete_webhook(params, _uploads)
+        secret = params.get("secret_token")
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", str(secret)):
+            raise _ApiError(400, "Bad Request: secret token contains unallowed characters")
+        if params.get("drop_pending_updates"):
+            self._pending.clear()
+        if "allowed_updates" in params:
+            self._allowed_updates = list(params["allowed_updates"] or []) or None
+        self._webhook = {"url": url, "secret_token": secret}
+        if self._pusher is None or self._pusher.done():
+            self._pusher = asyncio.create_task(self._push_updates(), name="fake-webhook")
+        self._notify()
+        return True
+
+    async def _push_updates(self) -> None:
+        """Deliver pending updates to the webhook one by one, as Telegram does: in order,
+        retrying an update until the bot answers 2xx."""
+        async with ClientSession() as session:
+            while not self._closing and self._webhook is not None:
+                batch = [u for u in self._pending if self._is_allowed(u)]
+                if not batch:
+                    await self._wait_changed(1.0)
+                    continue
+                update, hook = batch[0], self._webhook
+                headers = ({"X-Telegram-Bot-Api-Secret-Token": hook["secret_token"]}
+                           if hook["secret_token"] else {})
+                try:
+                    async with session.post(hook["url"], json=update, headers=headers) as answer:
+                        status = answer.status
+                except ClientError:
+                    status = 0
+                self.webhook_pushes.append((update["update_id"], status))
+                if 200 <= status < 300:
+                    self._pending.remove(update)
+                    self._notify()
+                else:
+                    await asyncio.sleep(0.5)
 
     def _get_webhook_info(self, _params: JSON, _uploads: Uploads) -> JSON:
         return {
-            "url": "",
+            "url": self._webhook["url"] if self._webhook else "",
             "has_custom_certificate": False,
             "pending_update_count": len(self._pending),
         }
