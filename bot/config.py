@@ -87,6 +87,8 @@ class TelegramConfig:
     port: int = 8443
     #: sent by Telegram with every webhook request; requests without it get 403
     secret_token: Secret | None = None
+    #: Telegram user ids of the bot's owners: they may use /stats
+    admin_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,8 @@ class DiscordConfig:
     #: ask for the privileged message-content intent (enable it in the developer portal)
     #: so the mention-with-attachments flow can read messages; slash commands never need it
     message_content: bool = False
+    #: Discord user ids of the bot's owners: they may use /stats
+    admin_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -141,12 +145,21 @@ class DefaultsConfig:
 
 
 @dataclass(frozen=True)
+class MetricsConfig:
+    #: Prometheus endpoint port; 0: no endpoint
+    port: int = 0
+    #: the endpoint is for the operator: loopback unless told otherwise
+    listen: str = "127.0.0.1"
+
+
+@dataclass(frozen=True)
 class BotConfig:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     discord: DiscordConfig = field(default_factory=DiscordConfig)
     pool: PoolConfig = field(default_factory=PoolConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     defaults: DefaultsConfig = field(default_factory=DefaultsConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
     #: seconds between progress edits of one chat's status messages
     progress_interval: float = 3.0
     #: Telegram allows ~20 messages a minute in a group: edits there are spaced wider
@@ -239,6 +252,10 @@ def convert(value: Any, hint: Any, key: str) -> Any:
             raise ConfigError(f"{key} must be one of {', '.join(map(repr, args))} "
                               f"(got {value!r}).")
         return value
+    if typing.get_origin(hint) is tuple:
+        if not isinstance(value, list):
+            raise ConfigError(f"{key} must be a list, e.g. [1, 2].")
+        return tuple(convert(item, args[0], f"{key}[{i}]") for i, item in enumerate(value))
     if hint is Secret:
         if not isinstance(value, str):
             raise ConfigError(f"{key} must be a string.")
@@ -314,6 +331,7 @@ def validate(config: BotConfig) -> None:
         (config.log_level.upper() in LEVELS,
          f"log_level must be one of {', '.join(LEVELS)} (got {config.log_level!r})."),
         (config.log_format in FORMATS, "log_format must be 'json' or 'text'."),
+        (0 <= config.metrics.port <= 65535, "metrics.port must be 0 (off) or 1..65535."),
     ]
     for ok, message in checks:
         if not ok:
@@ -327,6 +345,8 @@ def toml_value(value: object) -> str:
         return str(value).lower()
     if isinstance(value, (str, Path)):
         return repr(str(value))
+    if isinstance(value, tuple):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
     return str(value)
 
 

@@ -75,7 +75,10 @@ async def assembled(config: BotConfig, *, make_frontends: FrontendFactory = fron
     core = Stylebot(config, pool, store)
     fronts = make_frontends(config, core)
     started: list[Frontend] = []  # a front end that fails to start cleans up after itself
+    lag = asyncio.create_task(core.metrics.sample_loop_lag(), name="loop-lag")
     try:
+        if config.metrics.port:
+            core.metrics.serve(config.metrics.listen, config.metrics.port)
         if wait_for_workers:
             await pool.wait_ready()
         for front in fronts:
@@ -89,6 +92,8 @@ async def assembled(config: BotConfig, *, make_frontends: FrontendFactory = fron
         await core.drain(timeout=30)
         for front in started:
             await front.stop()
+        lag.cancel()
+        core.metrics.close()
         await store.close()
 
 

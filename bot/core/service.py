@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -16,7 +17,8 @@ from PIL import Image
 
 from ..config import BotConfig
 from .choices import Choices
-from .jobs import JobHandle, JobSpec, Owner, PoolError, Queued, Started
+from .jobs import Failed, Finished, JobEvent, JobHandle, JobSpec, Owner, PoolError, Queued, Started
+from .metrics import Metrics
 from .pending import PendingPairs
 from .pool import JobPool
 from .ratelimit import SlidingWindow
@@ -55,8 +57,12 @@ class Stylebot:
         self.submissions = SlidingWindow(config.limits.submissions_per_minute, 60.0)
         #: explanations of refused input, per user: a flood of stickers gets a few answers
         self.notices = SlidingWindow(3, 30.0)
-        self.limits = ChatLimits(config.progress_interval, config.group_progress_interval)
-        self._followers: set[asyncio.Task[object]] = set()
+        self.metrics = Metrics()
+        self.metrics.track_pool(pool.stats)
+        self.started = time.time()
+        self.limits = ChatLimits(config.progress_interval, config.group_progress_interval,
+                                 on_throttled=self.metrics.throttled)
+        self._followers: set[asyncio.Task[JobEvent]] = set()
 
     async def choices(self, owner: Owner, chat_id: str | int | None) -> Choices:
         chosen = await self.store.effective(owner.platform, owner.user_id, chat_id,
@@ -86,7 +92,17 @@ class Stylebot:
                                    name=f"follow-{handle.id}")
         self._followers.add(task)
         task.add_done_callback(self._followers.discard)
+        task.add_done_callback(lambda t: self._count(t, choices))
         return handle
+
+    def _count(self, task: asyncio.Task[JobEvent], choices: Choices) -> None:
+        if task.cancelled() or task.exception() is not None:
+            return
+        final = task.result()
+        outcome = ("finished" if isinstance(final, Finished) else
+                   final.reason if isinstance(final, Failed) else "cancelled")
+        self.metrics.job_ended(outcome, preset=choices.preset, size=choices.size,
+                               seconds=final.seconds if isinstance(final, Finished) else None)
 
     def initial_status(self, handle: JobHandle) -> Queued | Started:
         """What a status message says when it is first posted."""

@@ -17,6 +17,7 @@ import asyncio
 import dataclasses
 import logging
 import time
+from collections.abc import Callable
 from typing import Protocol
 
 from asyncio_throttle import Throttler
@@ -92,8 +93,10 @@ class ChatLimits:
     """Per-chat sending and progress budgets (sending also bot-wide), plus "blocked until"
     after a 429."""
 
-    def __init__(self, progress_interval: float, group_progress_interval: float) -> None:
+    def __init__(self, progress_interval: float, group_progress_interval: float, *,
+                 on_throttled: Callable[[str], None] = lambda platform: None) -> None:
         self.intervals = (progress_interval, group_progress_interval)
+        self.on_throttled = on_throttled  # counts 429s per platform
         self._progress: dict[str, Throttler] = {}
         self._sending: dict[str, SendingBudget] = {}
         self._overall = Throttler(rate_limit=SEND_PER_SECOND_OVERALL, period=1.0)
@@ -112,6 +115,8 @@ class ChatLimits:
         return self._sending[chat]
 
     def block(self, chat: str, seconds: float) -> None:
+        """The platform answered 429 for ``chat``: hold its messages for ``seconds``."""
+        self.on_throttled(chat.partition(":")[0])
         self._blocked_until[chat] = max(self._blocked_until.get(chat, 0.0),
                                         time.monotonic() + seconds)
 

@@ -20,6 +20,7 @@ from PIL import Image
 from ..config import DiscordConfig
 from ..core.choices import Choices
 from ..core.jobs import JobHandle
+from ..core.metrics import RateLimitLogCounter
 from ..core.service import Stylebot
 from ..core.status import status_text
 from ..frontend import StartupError
@@ -104,6 +105,8 @@ class DiscordFrontend:
         DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(config.gateway_url)
         self.config = config
         self.client = StylebotClient(config, core, guild_ready_timeout=guild_ready_timeout)
+        self._429s = RateLimitLogCounter(core.metrics)
+        logging.getLogger("discord.http").addFilter(self._429s)
         self._task: asyncio.Task[None] | None = None
         #: why the gateway stopped for good, for the log and the health check
         self.problem: str | None = None
@@ -156,6 +159,7 @@ class DiscordFrontend:
         self.client.accepting = False
 
     async def stop(self) -> None:
+        logging.getLogger("discord.http").removeFilter(self._429s)
         await self.client.close()
         if self._task is not None:
             await asyncio.gather(self._task, return_exceptions=True)

@@ -29,6 +29,7 @@ from .handlers.help import show_help
 from .handlers.images import on_album, on_image
 from .handlers.jobs import cancel_command, queue_command, swap_command
 from .handlers.rerun import rerun_button
+from .handlers.stats import stats_command
 from .handlers.stylize import stylize_command
 from .handlers.unsupported import not_an_image, unknown_command
 from .handlers.weights import weights_button, weights_command
@@ -75,6 +76,7 @@ def build_application(config: TelegramConfig, core: Stylebot) -> Application:
     app.add_handler(CommandHandler("cancel", cancel_command))
     app.add_handler(CommandHandler("queue", queue_command))
     app.add_handler(CommandHandler("swap", swap_command))
+    app.add_handler(CommandHandler("stats", stats_command))  # owners only: not in the menu
     app.add_handler(MessageHandler(IMAGES, on_image))
     app.add_handler(CallbackQueryHandler(weights_button, pattern=r"^w:"))
     app.add_handler(CallbackQueryHandler(rerun_button, pattern=r"^rr:"))

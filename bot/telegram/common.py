@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,6 +66,11 @@ async def choices_for(context: ContextTypes.DEFAULT_TYPE, user: User, chat: Chat
     return await state(context).core.choices(owner_of(user), chat_id)
 
 
+def throttled(context: ContextTypes.DEFAULT_TYPE) -> Callable[[], None]:
+    """Counts a 429 from Telegram in the metrics."""
+    return lambda: state(context).core.metrics.throttled(PLATFORM)
+
+
 def sending(context: ContextTypes.DEFAULT_TYPE, chat: Chat) -> SendingBudget:
     """The chat's sending budget: every message and edit to the chat goes through it."""
     return state(context).core.limits.sending(chat_key(chat), is_group(chat))
@@ -79,7 +85,7 @@ async def reply(context: ContextTypes.DEFAULT_TYPE, message: Message, text: str,
             return await patiently(lambda: message.reply_text(
                 text, reply_parameters=ReplyParameters(message.message_id,
                                                        allow_sending_without_reply=True),
-                **kwargs))
+                **kwargs), on_wait=throttled(context))
     except TelegramError:
         log.warning("could not reply", exc_info=True, extra={"chat": message.chat_id})
         return None
@@ -110,7 +116,8 @@ async def start_job(context: ContextTypes.DEFAULT_TYPE, message: Message, user: 
         async with budget:
             status = await patiently(lambda: message.reply_photo(
                 thumbnail, caption=status_text(core.initial_status(handle)),
-                reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True)))
+                reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True)),
+                on_wait=throttled(context))
         return TelegramStatusView(context.bot, status, budget, reply_to=reply_to,
                                   choices=choices, token=token,
                                   requester=mention(user) if is_group(message.chat) else None)

@@ -74,12 +74,15 @@ def photo_jpeg(png: bytes) -> bytes:
     return buf.getvalue()
 
 
-async def patiently(call: Callable[[], Awaitable[T]], attempts: int = 4) -> T:
-    """Send something that must arrive (the first status reply): wait out 429s."""
+async def patiently(call: Callable[[], Awaitable[T]], *,
+                    on_wait: Callable[[], None] = lambda: None, attempts: int = 4) -> T:
+    """Send something that must arrive (the first status reply): wait out 429s, each
+    reported to ``on_wait`` (the metrics)."""
     for _ in range(attempts - 1):
         try:
             return await call()
         except RetryAfter as exc:
+            on_wait()
             await asyncio.sleep(retry_seconds(exc))
     return await call()
 

@@ -1,11 +1,11 @@
-"""Slash commands: /stylize, /weights, /cancel, /queue, /help — one module each."""
+"""Slash commands: /stylize, /weights, /cancel, /queue, /help, /stats — one module each."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from . import help as help_command
-from . import jobs, stylize, weights
+from . import jobs, stats, stylize, weights
 
 if TYPE_CHECKING:
     from ..app import StylebotClient
@@ -18,3 +18,4 @@ def register(client: StylebotClient) -> None:
     for command in jobs.build(client):
         client.tree.add_command(command)
     client.tree.add_command(help_command.build())
+    client.tree.add_command(stats.build(client))
