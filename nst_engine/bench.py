@@ -32,12 +32,13 @@ from PIL import Image
 
 from .device import autocast_dtype, select_device, set_threads
 from .errors import Cancelled
-from .images import load_image, resize, to_tensor
+from .images import load_image, resize
 from .objective import STYLE_CACHE, Objective, StyleImage, digest, style_targets
 from .optimize import Scale, optimise, plan_scales
 from .pipeline import adain_transfer, feature_extractor, optimise_scales, precision_name, stylize
 from .presets import DEFAULT, SEED, Recipe
 from .settings import Settings
+from .tensors import to_tensor
 
 SHARED_IMAGES = Path(__file__).resolve().parents[2] / "shared" / "images"
 

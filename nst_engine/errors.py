@@ -1,10 +1,14 @@
 """Typed errors whose messages are written for end users.
 
 Front ends (the bot, the CLI) show ``str(error)`` as it is, so every message says
-what went wrong and what to do about it, and never leaks internals.
+what went wrong and what to do about it, and never leaks internals. Input errors also
+carry a short ``reason`` for metrics and the ``details`` their message is built from, so
+a front end can count them and, later, word them in the user's language.
 """
 
 from __future__ import annotations
+
+from typing import Any, ClassVar
 
 
 class NSTError(Exception):
@@ -12,27 +16,72 @@ class NSTError(Exception):
 
 
 class InputImageError(NSTError):
-    """An input image cannot be used; the message tells the user what to send instead."""
+    """An input image cannot be used; the message tells the user what to send instead.
+
+    ``details`` holds the values the English message uses (``what`` names the image),
+    so the message can be rebuilt in another language from ``reason`` and ``details``.
+    They live in the instance ``__dict__``, so they survive pickling.
+    """
+
+    reason: ClassVar[str] = "input"
+
+    def __init__(self, message: str, /, **details: Any) -> None:
+        super().__init__(message)
+        self.details: dict[str, Any] = details
 
 
 class NotAnImageError(InputImageError):
-    pass
+    reason = "not_image"
+
+
+class UnsupportedFormatError(NotAnImageError):
+    """A real picture in a format we refuse to decode (ICO, PSD, HEIC, …)."""
+
+    reason = "format"
 
 
 class CorruptImageError(InputImageError):
-    pass
+    reason = "corrupt"
 
 
 class FileTooLargeError(InputImageError):
-    pass
+    reason = "too_large"
 
 
 class TooManyPixelsError(InputImageError):
-    """Guards against decompression bombs: tiny files that expand to huge bitmaps."""
+    """Guards against decompression bombs: tiny files that expand to huge bitmaps.
+
+    ``details`` has ``width`` and ``height`` unless the header was so far beyond any
+    limit that the decoder refused to report them.
+    """
+
+    reason = "too_many_pixels"
 
 
 class ImageTooSmallError(InputImageError):
-    pass
+    reason = "too_small"
+
+
+class ImageTooThinError(InputImageError):
+    """Strips and banners: chat apps refuse to show results past about 20:1."""
+
+    reason = "thin"
+
+
+class TooManyScansError(InputImageError):
+    """A JPEG with so many progressive scans that each costs a decoding pass."""
+
+    reason = "scans"
+
+
+class DecodeTimeoutError(InputImageError):
+    reason = "timeout"
+
+
+class TooBigToProcessError(InputImageError):
+    """Decoding needed more memory than the decoder may use."""
+
+    reason = "memory"
 
 
 class SettingsError(NSTError, ValueError):

@@ -22,8 +22,6 @@ from .images import (
     fit_size,
     load_image,
     resize,
-    to_pil,
-    to_tensor,
 )
 from .objective import (
     STYLE_CACHE,
@@ -37,13 +35,12 @@ from .objective import (
 from .optimize import Scale, optimise, plan_scales
 from .presets import DEFAULT_STRENGTH, RECIPES, Recipe
 from .progress import EtaClock, Progress, ProgressCallback, StopCheck, report_every
-from .settings import Settings
+from .settings import STYLE_HEADROOM, Settings
+from .tensors import to_pil, to_tensor
 from .vgg import VGGFeatures, resize_to
 from .weights import load_vgg_weights
 
 DEFAULT_SETTINGS = Settings()
-#: Style images are kept at most this much larger than they will be used, to bound memory.
-STYLE_HEADROOM = 1.5
 
 
 @dataclass(frozen=True)
@@ -102,8 +99,7 @@ def stylize(content: ImageSource, style: ImageSource | Sequence[ImageSource], *,
     style_long = round(max(content_img.size) * settings.style_scale * STYLE_HEADROOM)
     style_imgs = [resize(load_image(s, limits=limits, what="style image"), style_long)
                   for s in styles_in]
-    if stop():
-        raise Cancelled()
+    check(stop)
     content_t = to_tensor(content_img, device)
     style_ts = [to_tensor(s, device) for s in style_imgs]
     styles = [StyleImage(t, digest(t)) for t in style_ts]
@@ -169,6 +165,7 @@ def optimise_scales(content: torch.Tensor, styles: Sequence[StyleImage], blend: 
     final = plan[-1]
     start = resize_to(content, (final.height, final.width))
     if init == "adain":
+        check(stop)
         start = adain_transfer(start, styles, blend, settings=settings, device=device,
                                dtype=dtype, cache=cache)
     image: torch.Tensor | None = None
@@ -187,20 +184,21 @@ def optimise_scales(content: torch.Tensor, styles: Sequence[StyleImage], blend: 
             # 1.09 vs 1.54 at 512 px, 109 vs 127 steps to the seed's loss at 256 px.
             image = (resize_to(image, size) + base - resize_to(base_prev, size)).clamp(0, 1)
         base_prev = base
+        check(stop)  # analysing the painting at a new scale takes a VGG pass per style
         grams = style_targets(extractor, recipe, styles, blend,
                               round(max(size) * settings.style_scale), weights_origin=origin,
                               dtype=dtype, device=device, cache=cache)
         objective = Objective(extractor, recipe, content=content_s, style_grams=grams,
                               style_weight=recipe.style_weight_at(settings.strength), dtype=dtype,
                               positions_ratio=plan[-1].pixels / scale.pixels)
+        check(stop)
         clock.restart_interval()
         first_step = done + 1
 
         def on_step(x: torch.Tensor, parts: dict[str, torch.Tensor], index: int = index,
                     scale: Scale = scale, first_step: int = first_step) -> None:
             nonlocal done, losses
-            if stop():
-                raise Cancelled()
+            check(stop)
             done += 1
             clock.tick(scale.pixels, timed=done > first_step)
             losses = {k: v.item() for k, v in parts.items()}
@@ -218,6 +216,13 @@ def optimise_scales(content: torch.Tensor, styles: Sequence[StyleImage], blend: 
         image = optimise(image, objective, recipe, scale.steps, on_step)
     assert image is not None
     return image.clamp(0, 1), losses
+
+
+def check(stop: StopCheck) -> None:
+    """Cancel between phases too, not only between steps: analysing a painting or the
+    AdaIN start can take seconds at large sizes on a CPU."""
+    if stop():
+        raise Cancelled()
 
 
 def preview_image(image: torch.Tensor, settings: Settings) -> Image.Image:

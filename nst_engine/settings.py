@@ -13,6 +13,9 @@ from typing import Any, Literal, get_args
 
 from .errors import SettingsError
 
+#: Style images are kept at most this much larger than they will be used, to bound memory.
+STYLE_HEADROOM = 1.5
+
 Preset = Literal["default", "seed", "fast"]
 Precision = Literal["auto", "fp32", "bf16", "fp16"]
 Init = Literal["auto", "content", "adain"]

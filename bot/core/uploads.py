@@ -1,23 +1,29 @@
 """Decoding uploads off the event loop, with the same typed errors as the engine.
 
-A bounded thread pool decodes and downsizes each upload as it arrives, so the user
-hears at once if a file is unusable, big uploads never stall the loop, and only small
-RGB images wait in memory for their partner.
+Each upload is decoded as it arrives, in a sandboxed decoder process (``decoding.py``),
+and downsized to the biggest result a user may ask for: the user hears at once if a file
+is unusable, a hostile file can neither stall nor bloat the bot, and only small pictures
+wait in memory for their partner.
 """
 
 from __future__ import annotations
 
 import asyncio
-from concurrent.futures import ThreadPoolExecutor
+import functools
 
 from PIL import Image
 
-from nst_engine.images import ImageLimits, load_image, resize
-from nst_engine.pipeline import STYLE_HEADROOM
+from nst_engine.images import ImageLimits, encode, resize
+from nst_engine.settings import STYLE_HEADROOM
 
 from ..config import LimitsConfig
+from .decoding import Decoder
 
-_decoder = ThreadPoolExecutor(max_workers=2, thread_name_prefix="decode")
+
+@functools.cache
+def default_decoder() -> Decoder:
+    """The bot's decoder pool, created on first use (its processes start lazily too)."""
+    return Decoder()
 
 
 def image_limits(limits: LimitsConfig) -> ImageLimits:
@@ -25,22 +31,16 @@ def image_limits(limits: LimitsConfig) -> ImageLimits:
                        max_pixels=int(limits.max_megapixels * 1_000_000))
 
 
-def decode(data: bytes, limits: LimitsConfig, what: str) -> Image.Image:
-    """Upright RGB, at most large enough for the biggest result a user may ask for."""
-    image = load_image(data, limits=image_limits(limits), what=what)
-    return resize(image, round(limits.max_size * STYLE_HEADROOM))
-
-
 async def decode_upload(data: bytes, limits: LimitsConfig, what: str = "image") -> Image.Image:
-    """``decode`` on the decoder threads; raises ``InputImageError`` subclasses."""
-    return await asyncio.get_running_loop().run_in_executor(_decoder, decode, data, limits, what)
+    """Upright RGB, at most large enough for the biggest result a user may ask for.
+
+    Raises ``InputImageError`` subclasses.
+    """
+    picture = await default_decoder().decode(
+        data, image_limits(limits), what=what, max_side=round(limits.max_size * STYLE_HEADROOM))
+    return await asyncio.to_thread(picture.open)
 
 
 async def thumbnail_jpeg(image: Image.Image, long_side: int = 320) -> bytes:
-    """A small JPEG of an image, e.g. as the first picture of a status message."""
-    from nst_engine.images import encode
-
-    def work() -> bytes:
-        return encode(resize(image, long_side), "jpeg", quality=80)
-
-    return await asyncio.get_running_loop().run_in_executor(_decoder, work)
+    """A small JPEG of a decoded (trusted) image, e.g. as the first picture of a status."""
+    return await asyncio.to_thread(lambda: encode(resize(image, long_side), "jpeg", quality=80))

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from nst_engine import Progress, Settings, stylize
-from nst_engine.images import to_tensor
+from nst_engine.tensors import to_tensor
 from tests.conftest import SHARED, gradient_image, png_bytes, stripes_image
 
 pytestmark = pytest.mark.slow

@@ -14,10 +14,10 @@ import torch
 
 from nst_engine import Cancelled, Progress, Settings, SettingsError, stylize
 from nst_engine.color import _RGB_TO_YCC
-from nst_engine.images import to_tensor
 from nst_engine.objective import StyleTargetCache
 from nst_engine.optimize import MIN_SHORT_SIDE, plan_scales
 from nst_engine.presets import DEFAULT, RECIPES, SEED
+from nst_engine.tensors import to_tensor
 from tests.conftest import gradient_image, png_bytes, stripes_image
 
 
@@ -85,6 +85,24 @@ def test_progress_reports_every_step_with_eta(fast_settings: Settings) -> None:
     assert seen[0].eta is None and seen[-2].eta is not None and seen[-1].eta == 0
     assert all(a.elapsed <= b.elapsed for a, b in itertools.pairwise(seen))
     assert seen[-1].scale == seen[-1].scales
+
+
+def test_should_stop_is_honoured_between_phases_too(
+    fast_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cancel that arrives while the painting is analysed stops before the AdaIN start
+    and before any step, not only at the next step."""
+    from nst_engine import pipeline
+
+    started_adain: list[int] = []
+    real = pipeline.adain_transfer
+    monkeypatch.setattr(pipeline, "adain_transfer",
+                        lambda *a, **k: started_adain.append(1) or real(*a, **k))
+    checks: list[int] = []
+    with pytest.raises(Cancelled):
+        stylize(gradient_image(64, 48), stripes_image(64, 64), settings=fast_settings,
+                should_stop=lambda: bool(checks.append(1)) or len(checks) > 1)
+    assert not started_adain
 
 
 def test_should_stop_cancels_within_one_step(fast_settings: Settings) -> None:
