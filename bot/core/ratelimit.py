@@ -3,28 +3,25 @@
 from __future__ import annotations
 
 import time
-from collections import defaultdict, deque
+from collections import deque
+
+from .keyed import ExpiringMap
 
 
 class SlidingWindow:
     def __init__(self, limit: int, window: float) -> None:
         self.limit = limit
         self.window = window
-        self._events: defaultdict[str, deque[float]] = defaultdict(deque)
+        # A key idle for a whole window has no events left that count: forget it.
+        self._events: ExpiringMap[str, deque[float]] = ExpiringMap(deque, max_idle=window)
 
     def allow(self, key: str) -> bool:
         """Record an event for ``key`` if it fits the limit; False if it does not."""
         now = time.monotonic()
-        events = self._events[key]
+        events = self._events.get(key)
         while events and now - events[0] > self.window:
             events.popleft()
         if len(events) >= self.limit:
             return False
         events.append(now)
         return True
-
-    def retry_in(self, key: str) -> float:
-        events = self._events.get(key)
-        if not events or len(events) < self.limit:
-            return 0.0
-        return max(0.0, self.window - (time.monotonic() - events[0]))

@@ -23,6 +23,7 @@ from typing import Protocol
 from asyncio_throttle import Throttler
 
 from .jobs import Cancelled, Failed, Finished, JobEvent, JobHandle, Progressed, Queued, Started
+from .keyed import ExpiringMap
 
 log = logging.getLogger("stylebot.status")
 
@@ -68,6 +69,8 @@ SEND_WINDOW = 3.0  # private chats: bursts of 3, about 1 a second after that
 # groups: 3 per 10.5 s is at most 3 × (⌊60 / 10.5⌋ + 1) = 18 in any minute (Telegram: 20)
 SEND_WINDOW_GROUP = 10.5
 SEND_PER_SECOND_OVERALL = 25  # every chat together (Telegram allows about 30)
+#: seconds after which a silent chat's budgets are forgotten (far longer than any window)
+CHAT_IDLE = 300.0
 
 
 class SendingBudget:
@@ -97,28 +100,30 @@ class ChatLimits:
                  on_throttled: Callable[[str], None] = lambda platform: None) -> None:
         self.intervals = (progress_interval, group_progress_interval)
         self.on_throttled = on_throttled  # counts 429s per platform
-        self._progress: dict[str, Throttler] = {}
-        self._sending: dict[str, SendingBudget] = {}
+        # A chat's throttlers hold only the last window's timestamps: after CHAT_IDLE
+        # seconds of silence they are empty and can go.
+        self._progress: ExpiringMap[str, Throttler] = ExpiringMap(Throttler, max_idle=CHAT_IDLE)
+        self._sending: ExpiringMap[str, SendingBudget] = ExpiringMap(SendingBudget,
+                                                                     max_idle=CHAT_IDLE)
         self._overall = Throttler(rate_limit=SEND_PER_SECOND_OVERALL, period=1.0)
         self._blocked_until: dict[str, float] = {}
 
     def progress(self, chat: str, group: bool) -> Throttler:
-        if chat not in self._progress:
-            self._progress[chat] = Throttler(rate_limit=1, period=self.intervals[group])
-        return self._progress[chat]
+        return self._progress.get(chat, lambda: Throttler(rate_limit=1,
+                                                          period=self.intervals[group]))
 
     def sending(self, chat: str, group: bool) -> SendingBudget:
-        if chat not in self._sending:
-            window = SEND_WINDOW_GROUP if group else SEND_WINDOW
-            self._sending[chat] = SendingBudget(
-                Throttler(rate_limit=SEND_BURST, period=window), self._overall)
-        return self._sending[chat]
+        window = SEND_WINDOW_GROUP if group else SEND_WINDOW
+        return self._sending.get(chat, lambda: SendingBudget(
+            Throttler(rate_limit=SEND_BURST, period=window), self._overall))
 
     def block(self, chat: str, seconds: float) -> None:
         """The platform answered 429 for ``chat``: hold its messages for ``seconds``."""
         self.on_throttled(chat.partition(":")[0])
-        self._blocked_until[chat] = max(self._blocked_until.get(chat, 0.0),
-                                        time.monotonic() + seconds)
+        now = time.monotonic()
+        for passed in [c for c, until in self._blocked_until.items() if until <= now]:
+            del self._blocked_until[passed]
+        self._blocked_until[chat] = max(self._blocked_until.get(chat, 0.0), now + seconds)
 
     async def wait_unblocked(self, chat: str) -> None:
         delay = self._blocked_until.get(chat, 0.0) - time.monotonic()

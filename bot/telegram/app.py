@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import warnings
-from collections import defaultdict
 from urllib.parse import urlsplit
 
 from telegram import BotCommand, Update
@@ -22,6 +20,7 @@ from telegram.ext import (
 from telegram.warnings import PTBDeprecationWarning
 
 from ..config import TelegramConfig
+from ..core.keyed import KeyedLocks
 from ..core.service import Stylebot
 from ..frontend import StartupError
 from .common import TelegramState
@@ -65,7 +64,7 @@ def build_application(config: TelegramConfig, core: Stylebot) -> Application:
            # Handlers download and decode; they must not queue behind each other.
            .concurrent_updates(256)
            .build())
-    app.bot_data["stylebot"] = TelegramState(core, config, defaultdict(asyncio.Lock))
+    app.bot_data["stylebot"] = TelegramState(core, config, KeyedLocks())
     app.bot_data["albums"] = AlbumCollector(
         config.album_wait, lambda items: on_album(items, CallbackContext(app)))
     app.add_handler(CommandHandler(["start", "help"], show_help))

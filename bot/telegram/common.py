@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +16,7 @@ from telegram.ext import ContextTypes
 from ..config import TelegramConfig
 from ..core.choices import Choices
 from ..core.jobs import JobHandle, Owner, PoolError
+from ..core.keyed import KeyedLocks
 from ..core.service import Stylebot, Submission
 from ..core.status import SendingBudget, status_text
 from ..core.uploads import thumbnail_jpeg
@@ -33,7 +32,8 @@ class TelegramState:
 
     core: Stylebot
     config: TelegramConfig
-    locks: defaultdict[tuple[str, str, str], asyncio.Lock]
+    #: per (platform, chat, user): keeps a user's pictures and commands in sending order
+    locks: KeyedLocks[tuple[str, str, str]]
 
 
 def state(context: ContextTypes.DEFAULT_TYPE) -> TelegramState:

@@ -47,7 +47,7 @@ async def take_images(messages: list[Message], context: ContextTypes.DEFAULT_TYP
     answers: list[Answer] = []
     # Holding the lock from before the download keeps the user's images (and commands
     # such as /cancel, which take it too) in the order they were sent.
-    async with st.locks[key]:
+    async with st.locks(key):
         images: list[tuple[Message, Image.Image]] = []
         for message in messages:
             try:

@@ -13,7 +13,7 @@ async def cancel_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if message is None or message.from_user is None:
         return
     st, key = state(context), pending_key(message)
-    async with st.locks[key]:  # after the pictures sent before it
+    async with st.locks(key):  # after the pictures sent before it
         cancelled = st.core.pool.cancel_owner(owner_of(message.from_user))
         dropped = st.core.pending.pop(key) is not None
     if cancelled:
@@ -49,7 +49,7 @@ async def swap_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if message is None or message.from_user is None:
         return
     st, key = state(context), pending_key(message)
-    async with st.locks[key]:  # after the pictures sent before it
+    async with st.locks(key):  # after the pictures sent before it
         pair = st.core.pending.swap(key)
     if pair is None:
         await reply(context, message, "Nothing to swap: send a picture first.")

@@ -31,7 +31,7 @@ async def stylize_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
             await notice(context, message, f"⚠️ {exc}")
             return
         key = pending_key(message)
-        async with st.locks[key]:
+        async with st.locks(key):
             pair = st.core.pending.add(key, image, "content", order=replied.message_id)
         await ask_for_missing(context, message, pair)
         return
