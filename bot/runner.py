@@ -94,6 +94,7 @@ async def assembled(config: BotConfig, *, make_frontends: FrontendFactory = fron
             await front.stop()
         lag.cancel()
         core.metrics.close()
+        await core.close()
         await store.close()
 
 

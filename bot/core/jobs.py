@@ -7,9 +7,9 @@ import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-from PIL import Image
-
 from nst_engine import Settings
+
+from .pictures import Picture
 
 
 @dataclass(frozen=True)
@@ -24,8 +24,8 @@ class Owner:
 class JobSpec:
     owner: Owner
     chat: str  # for logs and per-chat throttling
-    content: Image.Image  # decoded, upright RGB, already within the size needed
-    style: Image.Image
+    content: Picture  # decoded in the sandbox: upright RGB, at most the largest result size
+    style: Picture
     settings: Settings
     #: seconds between preview images the worker renders
     preview_interval: float = 3.0

@@ -3,8 +3,9 @@
 A pair fills content first, then style, unless the user says which one an image is.
 "First" means first *sent*: uploads are decoded concurrently and may finish out of
 order, so images carry their message's position and are ordered by it.
-Pairs expire after ``ttl`` seconds of silence; the store is bounded so a flood of
-half-pairs cannot grow memory without limit.
+Pairs expire after ``ttl`` seconds of silence; the store is bounded by count and by
+bytes (pictures are kept compressed, about half a megabyte each), oldest first out, so a
+flood of half-pairs cannot grow memory without limit.
 """
 
 from __future__ import annotations
@@ -14,16 +15,20 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Literal
 
-from PIL import Image
+from .pictures import Picture
 
 Role = Literal["content", "style"]
 ROLE_WORDS: dict[str, Role] = {"content": "content", "photo": "content",
                                "style": "style", "painting": "style"}
 
 
+#: the most bytes of pictures held for their partners: ~500 half-pairs of 1536 px photos
+MAX_PENDING_BYTES = 256 * 1024 * 1024
+
+
 @dataclass
 class Slot:
-    image: Image.Image
+    picture: Picture
     order: int  # the message's position in the chat (Telegram message_id, Discord snowflake)
     explicit: bool  # the user named its role
 
@@ -34,12 +39,16 @@ class PendingPair:
     touched: float = field(default_factory=time.monotonic)
 
     @property
-    def content(self) -> Image.Image | None:
-        return self.slots["content"].image if "content" in self.slots else None
+    def content(self) -> Picture | None:
+        return self.slots["content"].picture if "content" in self.slots else None
 
     @property
-    def style(self) -> Image.Image | None:
-        return self.slots["style"].image if "style" in self.slots else None
+    def style(self) -> Picture | None:
+        return self.slots["style"].picture if "style" in self.slots else None
+
+    @property
+    def size(self) -> int:
+        return sum(len(slot.picture.data) for slot in self.slots.values())
 
     @property
     def reply_to(self) -> int | None:
@@ -77,31 +86,39 @@ def role_from_text(text: str | None) -> Role | None:
 
 
 class PendingPairs:
-    def __init__(self, ttl: float, max_pairs: int = 1000) -> None:
+    def __init__(self, ttl: float, max_pairs: int = 1000,
+                 max_bytes: int = MAX_PENDING_BYTES) -> None:
         self.ttl = ttl
         self.max_pairs = max_pairs
+        self.max_bytes = max_bytes
         self._pairs: OrderedDict[tuple[str, str, str], PendingPair] = OrderedDict()
+
+    @property
+    def size(self) -> int:
+        return sum(pair.size for pair in self._pairs.values())
 
     def _expire(self) -> None:
         now = time.monotonic()
         for key in [k for k, p in self._pairs.items() if now - p.touched > self.ttl]:
             del self._pairs[key]
-        while len(self._pairs) > self.max_pairs:
-            self._pairs.popitem(last=False)
+        total = self.size
+        while self._pairs and (len(self._pairs) > self.max_pairs or total > self.max_bytes):
+            _, oldest = self._pairs.popitem(last=False)
+            total -= oldest.size
 
     def get(self, key: tuple[str, str, str]) -> PendingPair | None:
         self._expire()
         return self._pairs.get(key)
 
-    def add(self, key: tuple[str, str, str], image: Image.Image, role: Role | None,
+    def add(self, key: tuple[str, str, str], picture: Picture, role: Role | None,
             order: int) -> PendingPair:
-        """Put ``image`` (from the message at ``order``) in the pair: in ``role`` if the
+        """Put ``picture`` (from the message at ``order``) in the pair: in ``role`` if the
         user said, else by sending order (photo first)."""
-        self._expire()
         pair = self._pairs.pop(key, None) or PendingPair()
-        pair.put(Slot(image, order, role is not None), role)
+        pair.put(Slot(picture, order, role is not None), role)
         pair.touched = time.monotonic()
         self._pairs[key] = pair
+        self._expire()
         return pair
 
     def swap(self, key: tuple[str, str, str]) -> PendingPair | None:

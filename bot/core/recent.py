@@ -7,10 +7,9 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from PIL import Image
-
 from .choices import Choices
 from .jobs import Owner
+from .pictures import Picture
 
 
 @dataclass(frozen=True)
@@ -18,14 +17,14 @@ class RecentJob:
     owner: Owner
     chat: str
     group: bool
-    content: Image.Image
-    style: Image.Image
+    content: Picture
+    style: Picture
     choices: Choices
     created: float = field(default_factory=time.monotonic)
 
 
 class RecentJobs:
-    """A small LRU with a time limit: the images are megabytes each."""
+    """A small LRU with a time limit: each pair is about a megabyte."""
 
     def __init__(self, max_entries: int = 24, ttl: float = 1800.0) -> None:
         self.max_entries = max_entries

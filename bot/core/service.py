@@ -13,23 +13,31 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from PIL import Image
+from nst_engine import InputImageError
+from nst_engine.settings import STYLE_HEADROOM
 
 from ..config import BotConfig
 from .choices import Choices
+from .decoding import Decoder
 from .jobs import Failed, Finished, JobEvent, JobHandle, JobSpec, Owner, PoolError, Queued, Started
 from .metrics import Metrics
 from .pending import PendingPairs
+from .pictures import Picture
 from .pool import JobPool
 from .ratelimit import SlidingWindow
 from .recent import RecentJob, RecentJobs
 from .status import ChatLimits, StatusView, follow
 from .store import SettingsStore
+from .uploads import image_limits
 
 log = logging.getLogger("stylebot.service")
 
 #: builds the platform's status message for a job: (handle, rerun token) -> view
 ViewFactory = Callable[[JobHandle, str], Awaitable[StatusView]]
+
+
+SLOW_DOWN = ("You're sending pictures faster than I can paint them. Please wait a minute, "
+             "then send them again.")
 
 
 class SlowDown(PoolError):
@@ -41,8 +49,8 @@ class Submission:
     owner: Owner
     chat: str  # platform-qualified, e.g. "telegram:-100123"
     group: bool
-    content: Image.Image
-    style: Image.Image
+    content: Picture
+    style: Picture
     choices: Choices
 
 
@@ -55,6 +63,10 @@ class Stylebot:
         self.pending = PendingPairs(config.limits.pending_ttl)
         self.recent = RecentJobs()
         self.submissions = SlidingWindow(config.limits.submissions_per_minute, 60.0)
+        #: pictures per user per minute, checked before a download: a pair per allowed
+        #: submission, plus room for a mistake or two
+        self.uploads = SlidingWindow(2 * config.limits.submissions_per_minute + 2, 60.0)
+        self.decoder = Decoder()
         #: explanations of refused input, per user: a flood of stickers gets a few answers
         self.notices = SlidingWindow(3, 30.0)
         self.metrics = Metrics()
@@ -64,6 +76,30 @@ class Stylebot:
                                  on_throttled=self.metrics.throttled)
         self._followers: set[asyncio.Task[JobEvent]] = set()
 
+    def may_upload(self, owner: Owner) -> bool:
+        """Whether ``owner`` may send another picture now: checked before anything is
+        downloaded or decoded, so a flood costs the bot nothing."""
+        return self.uploads.allow(f"{owner.platform}:{owner.user_id}")
+
+    async def decode(self, data: bytes, what: str) -> Picture:
+        """An upload as a ``Picture``, decoded in the sandbox at the largest size a job may
+        need; raises ``InputImageError`` (counted in the metrics) for unusable files."""
+        limits = self.config.limits
+        try:
+            return await self.decoder.decode(
+                data, image_limits(limits), what=what,
+                max_side=round(limits.max_size * STYLE_HEADROOM))
+        except InputImageError as exc:
+            self.metrics.refused(exc.reason)
+            raise
+
+    def refused(self, error: InputImageError) -> None:
+        """Count an upload refused before decoding (size, type from the metadata)."""
+        self.metrics.refused(error.reason)
+
+    async def close(self) -> None:
+        await self.decoder.close()
+
     async def choices(self, owner: Owner, chat_id: str | int | None) -> Choices:
         chosen = await self.store.effective(owner.platform, owner.user_id, chat_id,
                                             self.defaults)
@@ -72,17 +108,15 @@ class Stylebot:
     async def start(self, submission: Submission, make_view: ViewFactory) -> JobHandle:
         """Queue a job and follow it with the platform's view; PoolError says why not."""
         if not self.submissions.allow(f"{submission.owner.platform}:{submission.owner.user_id}"):
-            raise SlowDown("You're sending pictures faster than I can paint them. Please wait "
-                           "a minute, then send them again.")
+            raise SlowDown(SLOW_DOWN)
         choices = submission.choices.within(self.config.limits)
-        content = fit_for(submission.content, choices.size)
-        spec = JobSpec(submission.owner, submission.chat, content, submission.style,
+        spec = JobSpec(submission.owner, submission.chat, submission.content, submission.style,
                        choices.engine_settings(self.config.pool),
                        preview_interval=self.limits.intervals[submission.group])
         handle = await self.pool.submit(spec)
         token = self.recent.remember(RecentJob(submission.owner, submission.chat,
-                                               submission.group, content, submission.style,
-                                               choices))
+                                               submission.group, submission.content,
+                                               submission.style, choices))
         try:
             view = await make_view(handle, token)
         except Exception:
@@ -114,9 +148,3 @@ class Stylebot:
         if self._followers:
             await asyncio.wait(list(self._followers), timeout=timeout)
 
-
-def fit_for(image: Image.Image, size: int) -> Image.Image:
-    """The content at the result's size: smaller payloads, and reruns reuse it as is."""
-    from nst_engine.images import resize
-
-    return resize(image, size)

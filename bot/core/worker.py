@@ -107,7 +107,7 @@ def run_job(conn: Connection, cancel_seq: Synchronized, seq: int, spec: JobSpec,
                                                p.eta, preview)))
 
     try:
-        result = stylize(spec.content, spec.style, settings=spec.settings,
+        result = stylize(spec.content.open(), spec.style.open(), settings=spec.settings,
                          on_progress=on_progress, should_stop=should_stop)
     except Cancelled:
         return ("cancelled", seq)

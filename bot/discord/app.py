@@ -15,17 +15,17 @@ import discord
 import yarl
 from discord import app_commands
 from discord.gateway import DiscordWebSocket
-from PIL import Image
 
 from ..config import DiscordConfig
 from ..core.choices import Choices
 from ..core.jobs import JobHandle
 from ..core.metrics import RateLimitLogCounter
+from ..core.pictures import Picture
 from ..core.service import Stylebot
 from ..core.status import status_text
 from ..frontend import StartupError
 from .commands import register
-from .common import start_job, upload_limit
+from .common import download, start_job, upload_limit
 from .messages import on_mention
 from .rerun import RerunView
 from .status import DiscordStatusView, MessageTarget
@@ -49,8 +49,11 @@ class StylebotClient(discord.Client):
         self.core = core
         self.tree = app_commands.CommandTree(self)
         self.accepting = True
+        #: for attachment downloads with a byte cap (discord.py's own reads whole files)
+        self.downloads: aiohttp.ClientSession | None = None
 
     async def setup_hook(self) -> None:
+        self.downloads = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60))
         register(self)
         if self.config.sync_guild_id:
             guild = discord.Object(self.config.sync_guild_id)
@@ -59,11 +62,20 @@ class StylebotClient(discord.Client):
         else:
             await self.tree.sync()
 
+    async def close(self) -> None:
+        await super().close()
+        if self.downloads is not None:
+            await self.downloads.close()
+
+    async def download(self, attachment: discord.Attachment, what: str) -> Picture:
+        assert self.downloads is not None, "set up at login"
+        return await download(attachment, self.core, self.downloads, what)
+
     async def on_message(self, message: discord.Message) -> None:
         await on_mention(self, message)
 
-    async def start_for_interaction(self, interaction: discord.Interaction, content: Image.Image,
-                                    style: Image.Image, choices: Choices) -> JobHandle:
+    async def start_for_interaction(self, interaction: discord.Interaction, content: Picture,
+                                    style: Picture, choices: Choices) -> JobHandle:
         """Queue a job whose status is ``interaction``'s (already deferred) response."""
 
         async def make_view(handle: JobHandle, token: str) -> DiscordStatusView:
@@ -78,8 +90,8 @@ class StylebotClient(discord.Client):
                                group=interaction.guild_id is not None, content=content,
                                style=style, choices=choices, make_view=make_view)
 
-    async def start_for_message(self, message: discord.Message, content: Image.Image,
-                                style: Image.Image, choices: Choices) -> JobHandle:
+    async def start_for_message(self, message: discord.Message, content: Picture,
+                                style: Picture, choices: Choices) -> JobHandle:
         """Queue a job whose status is a reply to ``message``."""
 
         async def make_view(handle: JobHandle, token: str) -> DiscordStatusView:

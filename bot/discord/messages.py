@@ -19,7 +19,8 @@ from nst_engine import InputImageError
 
 from ..core.jobs import PoolError
 from ..core.pending import role_from_text
-from .common import download, is_image, owner_of
+from ..core.service import SLOW_DOWN
+from .common import is_image, owner_of
 
 if TYPE_CHECKING:
     from .app import StylebotClient
@@ -51,39 +52,43 @@ async def on_mention(client: StylebotClient, message: discord.Message) -> None:
     if not addressed(client, message):
         return
     core = client.core
+    owner = owner_of(message.author)
+
+    async def answer(text: str) -> None:
+        """Public replies to refusals are flood-guarded: a few per user per half minute."""
+        if core.notices.allow(f"discord:{message.author.id}"):
+            await message.reply(text, mention_author=False)
+
     if not client.accepting:
-        await message.reply("I'm restarting; please try again in a minute.", mention_author=False)
+        await answer("I'm restarting; please try again in a minute.")
         return
     images = [a for a in message.attachments if is_image(a)]
     replied = await referenced(message)
-    try:
-        if replied is not None and images:
-            replied_images = [a for a in replied.attachments if is_image(a)]
-            if not replied_images:
-                await message.reply(NO_INTENT if not client.intents.message_content else HOW,
-                                    mention_author=False)
-                return
-            pair = await asyncio.gather(download(replied_images[0], core.config.limits, "photo"),
-                                        download(images[0], core.config.limits, "painting"))
-        elif len(images) >= 2:
-            first, second = ordered(message, images)
-            pair = await asyncio.gather(download(first, core.config.limits, "photo"),
-                                        download(second, core.config.limits, "painting"))
-        else:
-            text = HOW if not message.attachments else (
-                "That isn't a picture I can use. " + HOW)
-            if core.notices.allow(f"discord:{message.author.id}"):
-                await message.reply(text, mention_author=False)
+    if replied is not None and images:
+        replied_images = [a for a in replied.attachments if is_image(a)]
+        if not replied_images:
+            await answer(NO_INTENT if not client.intents.message_content else HOW)
             return
-    except InputImageError as exc:
-        await message.reply(f"⚠️ {exc}", mention_author=False)
+        wanted = [replied_images[0], images[0]]
+    elif len(images) >= 2:
+        wanted = ordered(message, images)
+    else:
+        await answer(HOW if not message.attachments else "That isn't a picture I can use. " + HOW)
         return
-    choices = await core.choices(owner_of(message.author),
-                                 message.guild.id if message.guild else None)
+    if not all(core.may_upload(owner) for _ in wanted):  # before any download
+        await answer(f"⚠️ {SLOW_DOWN}")
+        return
     try:
-        await client.start_for_message(message, pair[0], pair[1], choices)
+        content, style = await asyncio.gather(client.download(wanted[0], "photo"),
+                                              client.download(wanted[1], "painting"))
+    except InputImageError as exc:
+        await answer(f"⚠️ {exc}")
+        return
+    choices = await core.choices(owner, message.guild.id if message.guild else None)
+    try:
+        await client.start_for_message(message, content, style, choices)
     except PoolError as exc:
-        await message.reply(f"⚠️ {exc}", mention_author=False)
+        await answer(f"⚠️ {exc}")
 
 
 async def referenced(message: discord.Message) -> discord.Message | None:

@@ -4,6 +4,7 @@ the channel's upload limit."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
 import logging
@@ -132,7 +133,8 @@ class DiscordStatusView:
         self._text = text
 
     async def finished(self, event: Finished) -> None:
-        data, filename, note = fit_upload(event.png, self.upload_limit)
+        # decoding and re-encoding a large result takes a fraction of a second: not on the loop
+        data, filename, note = await asyncio.to_thread(fit_upload, event.png, self.upload_limit)
         embed = discord.Embed(title="🖼 Done", colour=RESULT_COLOUR,
                               description=f"{self.choices.summary()}\nfor {self.requester.mention}"
                               f" · {event.seconds:.0f} s" + (f"\n{note}" if note else ""))

@@ -6,6 +6,7 @@ import logging
 import warnings
 from urllib.parse import urlsplit
 
+import httpx
 from telegram import BotCommand, Update
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import (
@@ -64,7 +65,9 @@ def build_application(config: TelegramConfig, core: Stylebot) -> Application:
            # Handlers download and decode; they must not queue behind each other.
            .concurrent_updates(256)
            .build())
-    app.bot_data["stylebot"] = TelegramState(core, config, KeyedLocks())
+    app.bot_data["stylebot"] = TelegramState(
+        core, config, locks=KeyedLocks(),
+        downloads=httpx.AsyncClient(timeout=httpx.Timeout(30.0)))
     app.bot_data["albums"] = AlbumCollector(
         config.album_wait, lambda items: on_album(items, CallbackContext(app)))
     app.add_handler(CommandHandler(["start", "help"], show_help))
@@ -105,10 +108,10 @@ class TelegramFrontend:
         try:
             await self.app.initialize()
         except InvalidToken:
-            await self.app.bot.shutdown()  # the app itself never became initialised
+            await self._release()
             raise StartupError(REJECTED) from None
         except NetworkError:
-            await self.app.bot.shutdown()
+            await self._release()
             raise StartupError(UNREACHABLE.format(self.config.base_url)) from None
         await self.app.bot.set_my_commands(COMMANDS)
         await self.app.start()
@@ -132,6 +135,7 @@ class TelegramFrontend:
         except OSError as exc:
             await self.app.stop()
             await self.app.shutdown()
+            await self._release()
             raise StartupError(f"The Telegram webhook server cannot listen on "
                                f"{self.config.listen}:{self.config.port} ({exc.strerror}): "
                                "check [telegram] listen / port") from None
@@ -151,3 +155,10 @@ class TelegramFrontend:
         if self.app.running:
             await self.app.stop()
         await self.app.shutdown()
+        await self._release()
+
+    async def _release(self) -> None:
+        """Close what a failed start or a stop leaves open (the app itself may never have
+        been initialised)."""
+        await self.app.bot.shutdown()
+        await self.app.bot_data["stylebot"].downloads.aclose()

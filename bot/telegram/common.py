@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PIL import Image
+import httpx
 from telegram import Chat, Message, ReplyParameters, User
 from telegram.constants import ChatType
 from telegram.error import TelegramError
@@ -17,9 +17,9 @@ from ..config import TelegramConfig
 from ..core.choices import Choices
 from ..core.jobs import JobHandle, Owner, PoolError
 from ..core.keyed import KeyedLocks
+from ..core.pictures import Picture
 from ..core.service import Stylebot, Submission
 from ..core.status import SendingBudget, status_text
-from ..core.uploads import thumbnail_jpeg
 from .status import TelegramStatusView, patiently
 
 log = logging.getLogger("stylebot.telegram")
@@ -32,6 +32,8 @@ class TelegramState:
 
     core: Stylebot
     config: TelegramConfig
+    #: for downloads with a byte cap (python-telegram-bot's own reads whole files)
+    downloads: httpx.AsyncClient
     #: per (platform, chat, user): keeps a user's pictures and commands in sending order
     locks: KeyedLocks[tuple[str, str, str]]
 
@@ -100,7 +102,7 @@ async def notice(context: ContextTypes.DEFAULT_TYPE, message: Message, text: str
 
 
 async def start_job(context: ContextTypes.DEFAULT_TYPE, message: Message, user: User,
-                    content: Image.Image, style: Image.Image, *,
+                    content: Picture, style: Picture, *,
                     choices: Choices | None = None, reply_to: int | None = None
                     ) -> JobHandle | None:
     """Queue a job; its status and result answer ``reply_to`` (default: ``message``)."""
@@ -111,11 +113,10 @@ async def start_job(context: ContextTypes.DEFAULT_TYPE, message: Message, user: 
                             content, style, choices)
 
     async def make_view(handle: JobHandle, token: str) -> TelegramStatusView:
-        thumbnail = await thumbnail_jpeg(content)
         budget = sending(context, message.chat)
         async with budget:
             status = await patiently(lambda: message.reply_photo(
-                thumbnail, caption=status_text(core.initial_status(handle)),
+                content.thumbnail, caption=status_text(core.initial_status(handle)),
                 reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True)),
                 on_wait=throttled(context))
         return TelegramStatusView(context.bot, status, budget, reply_to=reply_to,

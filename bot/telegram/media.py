@@ -1,25 +1,32 @@
 """Telegram messages as images: which ones carry a picture, whether it is meant for us,
-downloading with size checks, and gathering albums that arrive as separate updates."""
+downloading with a byte cap, and gathering albums that arrive as separate updates."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
 
-from PIL import Image
-from telegram import Message, MessageEntity
+import httpx
+from telegram import File, Message, MessageEntity
 from telegram.constants import ChatType
+from telegram.error import TelegramError
 
 from nst_engine import FileTooLargeError
 
-from ..config import LimitsConfig
-from ..core.uploads import decode_upload
+from ..core.pictures import Picture
+from ..core.service import Stylebot
+from ..core.uploads import DownloadError, max_upload_bytes
 
 log = logging.getLogger("stylebot.telegram")
 
 #: getFile refuses files above this on the public Bot API (a local server has no limit)
 BOT_API_DOWNLOAD_LIMIT = 20 * 1024 * 1024
+UNLIMITED = float("inf")
+#: seconds a whole download may take
+DOWNLOAD_TIMEOUT = 60.0
 
 
 def has_image(message: Message | None) -> bool:
@@ -55,24 +62,68 @@ def addressed_to_bot(message: Message, bot_id: int, username: str) -> bool:
     return False
 
 
-async def download_image(message: Message, limits: LimitsConfig, what: str,
-                         *, local_mode: bool) -> Image.Image:
-    """The message's picture, decoded off the event loop; raises ``InputImageError``."""
+async def download_picture(message: Message, core: Stylebot, client: httpx.AsyncClient,
+                           what: str, *, local_mode: bool) -> Picture:
+    """The message's picture, downloaded with a byte cap and decoded in the sandbox;
+    raises ``InputImageError``."""
     if message.photo:
         attachment = message.photo[-1]  # the largest size Telegram made
     else:
         assert message.document is not None
         attachment = message.document
-    limit = min(limits.max_upload_mb * 1024 * 1024,
-                float("inf") if local_mode else BOT_API_DOWNLOAD_LIMIT)
+    limit = min(max_upload_bytes(core.config.limits),
+                UNLIMITED if local_mode else BOT_API_DOWNLOAD_LIMIT)
     if attachment.file_size and attachment.file_size > limit:
-        raise FileTooLargeError(
-            f"The {what} is {attachment.file_size / 2**20:.1f} MB; I can take at most "
-            f"{limit / 2**20:.0f} MB. Send it as a photo (Telegram shrinks those) or a "
-            "smaller file.")
-    file = await attachment.get_file()
-    data = bytes(await file.download_as_bytearray())
-    return await decode_upload(data, limits, what)
+        error = too_large(what, attachment.file_size, limit)
+        core.refused(error)
+        raise error
+    try:
+        file = await attachment.get_file()
+        data = await read_capped(file, limit, client, what, local_mode=local_mode)
+    except FileTooLargeError as error:
+        core.refused(error)
+        raise
+    except (TelegramError, httpx.HTTPError, OSError) as exc:
+        log.warning("download failed", extra={"chat": message.chat_id,
+                                              "error": type(exc).__name__})
+        raise DownloadError(what) from None
+    return await core.decode(data, what)
+
+
+async def read_capped(file: File, limit: int, client: httpx.AsyncClient, what: str, *,
+                      local_mode: bool) -> bytes:
+    """The file's bytes, never more than ``limit``: Telegram's ``file_size`` is optional,
+    so the cap counts the bytes actually received."""
+    if file.file_path is None:
+        raise DownloadError(what)
+    if local_mode:  # a local Bot API server hands out paths on its own disk
+        return await asyncio.to_thread(read_local, Path(file.file_path), limit, what)
+    url = urlsplit(file.file_path)
+    async with asyncio.timeout(DOWNLOAD_TIMEOUT), client.stream(
+            "GET", urlunsplit(url._replace(path=quote(url.path)))) as response:
+        response.raise_for_status()
+        data = bytearray()
+        async for chunk in response.aiter_bytes():
+            data += chunk
+            if len(data) > limit:
+                raise too_large(what, len(data), limit, at_least=True)
+    return bytes(data)
+
+
+def read_local(path: Path, limit: int, what: str) -> bytes:
+    with path.open("rb") as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise too_large(what, len(data), limit, at_least=True)
+    return data
+
+
+def too_large(what: str, size: int, limit: float, *, at_least: bool = False) -> FileTooLargeError:
+    more = "over " if at_least else ""
+    return FileTooLargeError(
+        f"The {what} is {more}{size / 2**20:.1f} MB; I can take at most {limit / 2**20:.0f} "
+        "MB. Send it as a photo (Telegram shrinks those) or a smaller file.",
+        what=what, size=size, limit=int(limit))
 
 
 class AlbumCollector:

@@ -193,6 +193,7 @@ class _StoredFile:
     """The bytes the sender supplied (Telegram re-encodes photos; tests compare originals)."""
     meta: Any = None
     size_override: int | None = None
+    hide_size: bool = False  # file_size left out of the message and of getFile
 
     @property
     def size(self) -> int:
@@ -518,13 +519,18 @@ class FakeTelegram:
         reply_to: int | None = None,
         media_group_id: str | None = None,
         file_size: int | None = None,
+        hide_file_size: bool = False,
     ) -> JSON:
         """``user`` sends a file as-is; images get a thumbnail like Telegram makes.
 
         ``file_size`` overrides the size reported in the message and judged by getFile, to
-        simulate files over the 20 MB download limit without allocating them.
+        simulate files over the 20 MB download limit without allocating them;
+        ``hide_file_size`` leaves it out, as the Bot API may (the field is optional).
         """
         document = self._store_document(data, file_name, mime_type, file_size=file_size)
+        if hide_file_size:
+            document.pop("file_size", None)
+            self._files[document["file_id"]].hide_size = True
         content: JSON = {"document": document}
         content.update(_user_caption(caption))
         if media_group_id:
@@ -955,7 +961,10 @@ class FakeTelegram:
             raise _ApiError(400, "Bad Request: invalid file_id")
         if stored.size > MAX_DOWNLOAD_SIZE:
             raise _ApiError(400, "Bad Request: file is too big")
-        return {**_file_fields(stored), "file_path": stored.file_path}
+        fields = _file_fields(stored)
+        if stored.hide_size:
+            fields.pop("file_size")
+        return {**fields, "file_path": stored.file_path}
 
     def _send_chat_action(self, params: JSON, _uploads: Uploads) -> bool:
         self._sendable_chat(params)

@@ -13,7 +13,8 @@ from nst_engine import InputImageError
 
 from ...config import LimitsConfig
 from ...core.jobs import PoolError
-from ..common import check_attachment, download, owner_of
+from ...core.service import SLOW_DOWN
+from ..common import check_attachment, owner_of
 
 if TYPE_CHECKING:
     from ..app import StylebotClient
@@ -41,10 +42,15 @@ def build(client: "StylebotClient", limits: LimitsConfig) -> app_commands.Comman
         except InputImageError as exc:
             await interaction.response.send_message(f"⚠️ {exc}", ephemeral=True)
             return
+        core = client.core
+        if not (core.may_upload(owner_of(interaction.user))
+                and core.may_upload(owner_of(interaction.user))):  # both, before downloading
+            await interaction.response.send_message(f"⚠️ {SLOW_DOWN}", ephemeral=True)
+            return
         await interaction.response.defer(thinking=True)  # well inside the 3 s window
         try:
-            images = await asyncio.gather(download(content, limits, "photo"),
-                                          download(style, limits, "painting"))
+            images = await asyncio.gather(client.download(content, "photo"),
+                                          client.download(style, "painting"))
         except InputImageError as exc:
             await refuse(interaction, str(exc))
             return

@@ -10,15 +10,25 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from functools import partial
 
-from PIL import Image
 from telegram import Message, Update
 from telegram.ext import ContextTypes
 
 from nst_engine import InputImageError
 
 from ...core.pending import PendingPair, role_from_text
-from ..common import is_group, mention, notice, pending_key, reply, start_job, state
-from ..media import addressed_to_bot, download_image, has_image
+from ...core.pictures import Picture
+from ...core.service import SLOW_DOWN
+from ..common import (
+    is_group,
+    mention,
+    notice,
+    owner_of,
+    pending_key,
+    reply,
+    start_job,
+    state,
+)
+from ..media import addressed_to_bot, download_picture, has_image
 
 Answer = Callable[[], Awaitable[object]]
 
@@ -40,45 +50,63 @@ async def take_images(messages: list[Message], context: ContextTypes.DEFAULT_TYP
     first = messages[0]
     if not any(addressed_to_bot(m, context.bot.id, context.bot.username) for m in messages):
         return
-    st = state(context)
     key = pending_key(first)
     # Answers wait until the user's lock is released: a reply held up by a 429 must not
     # hold up their next picture or their /cancel.
     answers: list[Answer] = []
+    if len(messages) > 2:  # only two are used, so only two are downloaded
+        answers.append(partial(reply, context, messages[2], "I used the first two pictures "
+                               "of the album: the first as the photo, the second as the painting."))
     # Holding the lock from before the download keeps the user's images (and commands
     # such as /cancel, which take it too) in the order they were sent.
-    async with st.locks(key):
-        images: list[tuple[Message, Image.Image]] = []
-        for message in messages:
-            try:
-                images.append((message, await download_image(
-                    message, st.core.config.limits, "picture", local_mode=st.config.local_mode)))
-            except InputImageError as exc:
-                answers.append(partial(notice, context, message, f"⚠️ {exc}"))
-        replied = first.reply_to_message
-        if images and replied is not None and has_image(replied) \
-                and replied.from_user is not None and replied.from_user.id != context.bot.id:
-            await pair_with_replied(context, replied, images[0], answers)
-            images = images[1:]
+    async with state(context).locks(key):
+        replied = photo_replied_to(first, context.bot.id)
+        if replied is not None:  # a picture sent as a reply to a photo: that is the content
+            content, style, *rest = await fetch(context, [replied, *messages[:2]], answers)
+            if content is not None and style is not None:
+                await start_job(context, first, first.from_user, content, style)
+            used = list(zip(messages[1:2], rest, strict=True))
+        else:
+            used = list(zip(messages[:2], await fetch(context, messages[:2], answers),
+                            strict=True))
+        images = [(message, picture) for message, picture in used if picture is not None]
         if images:
             await pair_up(context, key, images, answers)
     for answer in answers:
         await answer()
 
 
+async def fetch(context: ContextTypes.DEFAULT_TYPE, messages: list[Message],
+                answers: list[Answer]) -> list[Picture | None]:
+    """Each message's picture, or None with an explanation queued; nothing is downloaded
+    once the user is over their upload budget."""
+    st = state(context)
+    pictures: list[Picture | None] = []
+    for index, message in enumerate(messages):
+        owner = owner_of(message.from_user) if message.from_user else None
+        if owner is None or not st.core.may_upload(owner):
+            answers.append(partial(notice, context, message, f"⚠️ {SLOW_DOWN}"))
+            return pictures + [None] * (len(messages) - index)
+        what = "photo" if index == 0 and len(messages) > 1 else "picture"
+        try:
+            pictures.append(await download_picture(message, st.core, st.downloads, what,
+                                                   local_mode=st.config.local_mode))
+        except InputImageError as exc:
+            answers.append(partial(notice, context, message, f"⚠️ {exc}"))
+            pictures.append(None)
+    return pictures
+
+
 async def pair_up(context: ContextTypes.DEFAULT_TYPE, key: tuple[str, str, str],
-                  images: list[tuple[Message, Image.Image]],
-                  answers: list[Answer]) -> None:
+                  images: list[tuple[Message, Picture]], answers: list[Answer]) -> None:
     """Add the pictures to the user's pending pair; a complete pair becomes a job."""
     pending = state(context).core.pending
     pair: PendingPair | None = None
-    for message, image in images[:2]:
-        pair = pending.add(key, image, role_from_text(message.caption), order=message.message_id)
+    for message, picture in images:
+        pair = pending.add(key, picture, role_from_text(message.caption),
+                           order=message.message_id)
     assert pair is not None
-    if len(images) > 2:
-        answers.append(partial(reply, context, images[-1][0], "I used the first two pictures "
-                               "of the album: the first as the photo, the second as the painting."))
-    last = images[min(len(images), 2) - 1][0]
+    last = images[-1][0]
     if pair.complete:
         pending.pop(key)
         assert pair.content is not None and pair.style is not None
@@ -88,18 +116,13 @@ async def pair_up(context: ContextTypes.DEFAULT_TYPE, key: tuple[str, str, str],
         answers.append(partial(ask_for_missing, context, last, pair))
 
 
-async def pair_with_replied(context: ContextTypes.DEFAULT_TYPE, replied: Message,
-                            style: tuple[Message, Image.Image],
-                            answers: list[Answer]) -> None:
-    """A picture sent as a reply to another picture: the replied-to one is the photo."""
-    message, style_image = style
-    try:
-        content = await download_image(replied, state(context).core.config.limits, "photo",
-                                       local_mode=state(context).config.local_mode)
-    except InputImageError as exc:
-        answers.append(partial(notice, context, message, f"⚠️ {exc}"))
-        return
-    await start_job(context, message, message.from_user, content, style_image)
+def photo_replied_to(message: Message, bot_id: int) -> Message | None:
+    """The user's picture this message replies to, if any (not one of the bot's own)."""
+    replied = message.reply_to_message
+    if replied is None or not has_image(replied) or replied.from_user is None \
+            or replied.from_user.id == bot_id:
+        return None
+    return replied
 
 
 async def ask_for_missing(context: ContextTypes.DEFAULT_TYPE, message: Message,

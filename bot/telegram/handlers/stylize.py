@@ -6,11 +6,9 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from nst_engine import InputImageError
-
-from ..common import is_group, mention, notice, pending_key, reply, state
-from ..media import download_image, has_image
-from .images import ask_for_missing, take_images
+from ..common import is_group, mention, pending_key, reply, state
+from ..media import has_image
+from .images import Answer, ask_for_missing, fetch, take_images
 
 
 async def stylize_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -24,16 +22,16 @@ async def stylize_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     replied = message.reply_to_message
     if has_image(replied):  # /stylize as a reply to a photo: that photo is the content
         assert replied is not None
-        try:
-            image = await download_image(replied, st.core.config.limits, "photo",
-                                         local_mode=st.config.local_mode)
-        except InputImageError as exc:
-            await notice(context, message, f"⚠️ {exc}")
-            return
+        answers: list[Answer] = []
         key = pending_key(message)
         async with st.locks(key):
-            pair = st.core.pending.add(key, image, "content", order=replied.message_id)
-        await ask_for_missing(context, message, pair)
+            [photo] = await fetch(context, [replied], answers)
+            pair = (st.core.pending.add(key, photo, "content", order=replied.message_id)
+                    if photo is not None else None)
+        for answer in answers:
+            await answer()
+        if pair is not None:
+            await ask_for_missing(context, message, pair)
         return
     if is_group(message.chat):
         await reply(context, message, f"{mention(message.from_user)}: reply to this message "

@@ -4,7 +4,6 @@ and memory, without ever blocking the event loop."""
 from __future__ import annotations
 
 import asyncio
-import io
 import itertools
 import multiprocessing as mp
 import os
@@ -16,12 +15,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
-from bot.config import LimitsConfig
 from bot.core.decoding import DEFAULT_MEMORY_MB, Decoder, DecodeReport
 from bot.core.pictures import Picture
-from bot.core.uploads import decode_upload, thumbnail_jpeg
 from nst_engine.errors import (
     CorruptImageError,
     DecodeTimeoutError,
@@ -259,17 +255,6 @@ async def test_close_stops_the_processes() -> None:
     assert not pids & decoder_pids()
     with pytest.raises(RuntimeError, match="closed"):
         await decoder.decode(small_png(), LIMITS, what="photo", max_side=64)
-
-
-async def test_uploads_decode_through_the_default_decoder() -> None:
-    limits = LimitsConfig(max_size=200)
-    image = await decode_upload(png_bytes(gradient_image(900, 600)), limits, "photo")
-    assert isinstance(image, Image.Image) and image.mode == "RGB"
-    assert image.size == (300, 200)  # max_size × the style headroom (1.5)
-    with pytest.raises(InputImageError, match="The photo is in ICO format"):
-        await decode_upload(bad.ico_with_png(300), limits, "photo")
-    thumb = Image.open(io.BytesIO(await thumbnail_jpeg(image, 100)))
-    assert thumb.format == "JPEG" and thumb.size == (100, 67)
 
 
 async def test_a_cancelled_decode_does_not_leave_its_answer_for_the_next(

@@ -29,6 +29,7 @@ from bot.core.jobs import (
     Started,
     UserBusy,
 )
+from bot.core.pictures import Picture
 from bot.core.pool import UNAVAILABLE, LocalJobPool
 from nst_engine import Settings
 from tests.conftest import gradient_image, stripes_image
@@ -38,8 +39,8 @@ def spec(weights: Path, user: str = "u1", *, steps: int = 4, size: int = 48) -> 
     return JobSpec(
         Owner("test", user),
         chat="c1",
-        content=gradient_image(size, size * 3 // 4),
-        style=stripes_image(48, 48),
+        content=Picture.from_image(gradient_image(size, size * 3 // 4)),
+        style=Picture.from_image(stripes_image(48, 48)),
         preview_interval=0.0,
         settings=Settings(
             size=size, steps=steps, weights=str(weights), precision="fp32", preview_every=1

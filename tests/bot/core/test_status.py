@@ -17,6 +17,7 @@ from bot.core.jobs import (
     Queued,
     Started,
 )
+from bot.core.pictures import Picture
 from bot.core.status import (
     SEND_BURST,
     SEND_PER_SECOND_OVERALL,
@@ -55,7 +56,7 @@ class RecordingView:
 
 
 def handle() -> JobHandle:
-    tiny = Image.new("RGB", (8, 8))
+    tiny = Picture.from_image(Image.new("RGB", (8, 8)))
     return JobHandle(JobSpec(Owner("test", "1"), "test:chat", tiny, tiny, Settings()))
 
 

@@ -227,3 +227,21 @@ async def test_telegram_and_discord_share_one_pool(
             "sendPhoto", lambda c: "Done" in c.params.get("caption", ""), timeout=90
         )
         assert interaction.original and interaction.original.get("embeds")
+
+
+async def test_refusals_in_the_channel_are_flood_guarded(dcbot: RunningBot, world: World) -> None:
+    """Public answers to bad mentions are limited per user, like Telegram's."""
+    import asyncio
+
+    fake = world.fake
+    junk = fake.add_attachment(b"not an image at all", "a.png", "image/png")
+    for _ in range(10):
+        await fake.send_message(world.bob, world.channel, "", mention_bot=True,
+                                attachments=[junk, junk])
+    await wait_until(lambda: any("not an image" in (m.get("content") or "")
+                                 for m in fake.channel_messages(world.channel["id"])),
+                     what="a refusal")
+    await asyncio.sleep(1.0)
+    refusals = [m for m in fake.channel_messages(world.channel["id"])
+                if m["author"]["id"] == fake.bot_user["id"]]
+    assert len(refusals) == 3

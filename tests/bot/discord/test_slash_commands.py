@@ -218,3 +218,26 @@ async def test_commands_sync_to_one_guild_when_configured(
         names = {c["name"] for c in world.fake.commands[world.guild["id"]]}
         assert {"stylize", "weights", "cancel", "queue", "help"} <= names
         assert not world.fake.commands.get("global")
+
+
+async def test_an_attachment_that_understates_its_size_is_cut_off(
+    world: World, tmp_path, random_weights_path
+) -> None:
+    """``attachment.size`` is the sender's word: the read itself stops at the limit."""
+    import dataclasses
+    import os
+
+    from tests.bot.harness import running_bot, small_config
+
+    config = small_config(tmp_path, str(random_weights_path))
+    config = dataclasses.replace(config, limits=dataclasses.replace(config.limits,
+                                                                    max_upload_mb=1.0))
+    async with running_bot(config, discord=world.fake) as bot:
+        liar = world.fake.add_attachment(os.urandom(3 * 2**20), "small.png", "image/png")
+        liar["size"] = 1000
+        interaction = await world.fake.slash_command(
+            world.alice, world.channel, "stylize",
+            {"content": liar, "style": attachments(world)["style"]})
+        await wait_until(lambda: any("is over 1.0 MB" in (m.get("content") or "")
+                                     for m in interaction.followups), what="the refusal")
+        assert bot.core.metrics.snapshot().refusals.get("too_large") == 1

@@ -238,3 +238,56 @@ async def test_a_result_refused_in_every_form_still_gets_an_answer(
         lambda c: c.chat_id == chat_id and "finished" in c.params.get("caption", ""),
         timeout=60)
     assert "would not accept it" in note.params["caption"]
+
+
+async def test_a_file_without_a_stated_size_is_capped_by_the_bytes_received(
+    fake: FakeTelegram, tmp_path, random_weights_path
+) -> None:
+    """Telegram's file_size is optional: the cap counts what actually arrives, and
+    nothing over it is decoded."""
+    import dataclasses
+    import os
+
+    from tests.bot.harness import small_config, telegram_bot
+
+    config = small_config(tmp_path, str(random_weights_path))
+    config = dataclasses.replace(config, limits=dataclasses.replace(config.limits,
+                                                                    max_upload_mb=1.0))
+    async with telegram_bot(fake, config) as bot:
+        kim = fake.user(1020, "Kim")
+        chat = fake.private_chat(kim)
+        mark = fake.mark()
+        fake.send_document(chat, kim, os.urandom(3 * 2**20), file_name="big.png",
+                           mime_type="image/png", hide_file_size=True)
+        answer = await fake.wait_for_call("sendMessage", since=mark)
+        assert "is over 1.0 MB" in answer.params["text"]
+        assert bot.core.metrics.snapshot().refusals == {"too_large": 1}  # never decoded
+
+
+async def test_uploads_over_the_budget_are_not_even_downloaded(
+    fake: FakeTelegram, tmp_path, random_weights_path
+) -> None:
+    """A flood of pictures costs the bot no downloads or decodes past the budget, and an
+    album is only downloaded as far as it is used (two pictures)."""
+    import asyncio
+    import dataclasses
+
+    from tests.bot.harness import small_config, telegram_bot
+
+    config = small_config(tmp_path, str(random_weights_path))
+    config = dataclasses.replace(config, limits=dataclasses.replace(
+        config.limits, submissions_per_minute=2))
+    budget = 2 * 2 + 2  # pictures per minute: a pair per submission, and two spare
+    async with telegram_bot(fake, config):
+        lou = fake.user(1021, "Lou")
+        chat = fake.private_chat(lou)
+        fake.send_album(chat, lou, [PHOTO, PAINTING, PHOTO, PAINTING, PHOTO])
+        await fake.wait_for_call("sendMessage", lambda c: "first two" in c.params["text"])
+        assert len(fake.downloads) == 2
+        for _ in range(12):
+            fake.send_photo(chat, lou, PHOTO)
+        await fake.wait_delivered()
+        await fake.wait_for_call("sendMessage", lambda c: "faster than I can paint" in
+                                 c.params["text"], timeout=30)
+        await asyncio.sleep(1.0)
+        assert len(fake.downloads) == budget
