@@ -20,6 +20,7 @@ from ..config import BotConfig
 from .choices import Choices
 from .decoding import Decoder
 from .jobs import Failed, Finished, JobEvent, JobHandle, JobSpec, Owner, PoolError, Queued, Started
+from .keyed import KeyedLocks
 from .metrics import Metrics
 from .pending import PendingPairs
 from .pictures import Picture
@@ -67,6 +68,7 @@ class Stylebot:
         #: submission, plus room for a mistake or two
         self.uploads = SlidingWindow(2 * config.limits.submissions_per_minute + 2, 60.0)
         self.decoder = Decoder()
+        self._decoding: KeyedLocks[Owner] = KeyedLocks()
         #: explanations of refused input, per user: a flood of stickers gets a few answers
         self.notices = SlidingWindow(3, 30.0)
         self.metrics = Metrics()
@@ -81,14 +83,19 @@ class Stylebot:
         downloaded or decoded, so a flood costs the bot nothing."""
         return self.uploads.allow(f"{owner.platform}:{owner.user_id}")
 
-    async def decode(self, data: bytes, what: str) -> Picture:
+    async def decode(self, owner: Owner, data: bytes, what: str) -> Picture:
         """An upload as a ``Picture``, decoded in the sandbox at the largest size a job may
-        need; raises ``InputImageError`` (counted in the metrics) for unusable files."""
+        need; raises ``InputImageError`` (counted in the metrics) for unusable files.
+
+        One decode at a time per user: however many slow files one user sends, the other
+        decoder processes stay free for everyone else.
+        """
         limits = self.config.limits
         try:
-            return await self.decoder.decode(
-                data, image_limits(limits), what=what,
-                max_side=round(limits.max_size * STYLE_HEADROOM))
+            async with self._decoding(owner):
+                return await self.decoder.decode(
+                    data, image_limits(limits), what=what,
+                    max_side=round(limits.max_size * STYLE_HEADROOM))
         except InputImageError as exc:
             self.metrics.refused(exc.reason)
             raise

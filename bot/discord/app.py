@@ -25,7 +25,7 @@ from ..core.service import Stylebot
 from ..core.status import status_text
 from ..frontend import StartupError
 from .commands import register
-from .common import download, start_job, upload_limit
+from .common import download, owner_of, start_job, upload_limit
 from .messages import on_mention
 from .rerun import RerunView
 from .status import DiscordStatusView, MessageTarget
@@ -67,9 +67,10 @@ class StylebotClient(discord.Client):
         if self.downloads is not None:
             await self.downloads.close()
 
-    async def download(self, attachment: discord.Attachment, what: str) -> Picture:
+    async def download(self, attachment: discord.Attachment, user: discord.abc.User,
+                       what: str) -> Picture:
         assert self.downloads is not None, "set up at login"
-        return await download(attachment, self.core, self.downloads, what)
+        return await download(attachment, owner_of(user), self.core, self.downloads, what)
 
     async def on_message(self, message: discord.Message) -> None:
         await on_mention(self, message)

@@ -59,7 +59,7 @@ def too_large(what: str, name: str, size: int, limit: int, *,
                              what=what, size=size, limit=limit)
 
 
-async def download(attachment: discord.Attachment, core: Stylebot,
+async def download(attachment: discord.Attachment, owner: Owner, core: Stylebot,
                    session: aiohttp.ClientSession, what: str) -> Picture:
     """The attachment as a ``Picture``: checked by its metadata, read with a byte cap
     (``attachment.size`` is the sender's word, not a limit), decoded in the sandbox."""
@@ -73,7 +73,7 @@ async def download(attachment: discord.Attachment, core: Stylebot,
     except (aiohttp.ClientError, TimeoutError) as exc:
         log.warning("download failed", extra={"error": type(exc).__name__})
         raise DownloadError(what) from None
-    return await core.decode(data, what)
+    return await core.decode(owner, data, what)
 
 
 async def read_capped(attachment: discord.Attachment, limit: int,

@@ -79,8 +79,9 @@ async def on_mention(client: StylebotClient, message: discord.Message) -> None:
         await answer(f"⚠️ {SLOW_DOWN}")
         return
     try:
-        content, style = await asyncio.gather(client.download(wanted[0], "photo"),
-                                              client.download(wanted[1], "painting"))
+        content, style = await asyncio.gather(
+            client.download(wanted[0], message.author, "photo"),
+            client.download(wanted[1], message.author, "painting"))
     except InputImageError as exc:
         await answer(f"⚠️ {exc}")
         return

@@ -16,6 +16,7 @@ from telegram.error import TelegramError
 
 from nst_engine import FileTooLargeError
 
+from ..core.jobs import Owner
 from ..core.pictures import Picture
 from ..core.service import Stylebot
 from ..core.uploads import DownloadError, max_upload_bytes
@@ -62,8 +63,8 @@ def addressed_to_bot(message: Message, bot_id: int, username: str) -> bool:
     return False
 
 
-async def download_picture(message: Message, core: Stylebot, client: httpx.AsyncClient,
-                           what: str, *, local_mode: bool) -> Picture:
+async def download_picture(message: Message, owner: Owner, core: Stylebot,
+                           client: httpx.AsyncClient, what: str, *, local_mode: bool) -> Picture:
     """The message's picture, downloaded with a byte cap and decoded in the sandbox;
     raises ``InputImageError``."""
     if message.photo:
@@ -87,7 +88,7 @@ async def download_picture(message: Message, core: Stylebot, client: httpx.Async
         log.warning("download failed", extra={"chat": message.chat_id,
                                               "error": type(exc).__name__})
         raise DownloadError(what) from None
-    return await core.decode(data, what)
+    return await core.decode(owner, data, what)
 
 
 async def read_capped(file: File, limit: int, client: httpx.AsyncClient, what: str, *,

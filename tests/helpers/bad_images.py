@@ -287,3 +287,19 @@ CATALOGUE: dict[str, Callable[[], bytes]] = {
     "bmp": bmp,
     "progressive jpeg": lambda: progressive_jpeg(800, 600),
 }
+
+
+#: what each class of upload must become: an error's reason, or None for a Picture
+EXPECTED: dict[str, str | None] = {
+    "empty": "not_image", "random bytes": "not_image", "text": "not_image",
+    "truncated jpeg": "corrupt", "truncated png": "corrupt",
+    "png header bomb": "too_many_pixels", "png moderate bomb": "too_many_pixels",
+    "jpeg header bomb": "too_many_pixels", "gif header bomb": "too_many_pixels",
+    "bmp header bomb": "too_many_pixels", "webp header bomb": "too_many_pixels",
+    "tiff header bomb": "too_many_pixels",
+    "ico with png": "format", "psd": "format", "eps": "format", "heic": "format",
+    "animated gif": None, "animated webp": None, "repeated-scan jpeg": "scans",
+    "thin tall": "thin", "thin wide": "thin", "16-bit grey png": None,
+    "16-bit rgba png": None, "cmyk jpeg": None, "exif-rotated jpeg": None, "mpo": None,
+    "avif": None, "tiff": None, "bmp": None, "progressive jpeg": None,
+}

@@ -49,8 +49,8 @@ def build(client: "StylebotClient", limits: LimitsConfig) -> app_commands.Comman
             return
         await interaction.response.defer(thinking=True)  # well inside the 3 s window
         try:
-            images = await asyncio.gather(client.download(content, "photo"),
-                                          client.download(style, "painting"))
+            images = await asyncio.gather(client.download(content, interaction.user, "photo"),
+                                          client.download(style, interaction.user, "painting"))
         except InputImageError as exc:
             await refuse(interaction, str(exc))
             return

@@ -89,7 +89,7 @@ async def fetch(context: ContextTypes.DEFAULT_TYPE, messages: list[Message],
             return pictures + [None] * (len(messages) - index)
         what = "photo" if index == 0 and len(messages) > 1 else "picture"
         try:
-            pictures.append(await download_picture(message, st.core, st.downloads, what,
+            pictures.append(await download_picture(message, owner, st.core, st.downloads, what,
                                                    local_mode=st.config.local_mode))
         except InputImageError as exc:
             answers.append(partial(notice, context, message, f"⚠️ {exc}"))

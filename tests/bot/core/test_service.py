@@ -62,8 +62,9 @@ async def test_uploads_are_decoded_at_the_largest_size_a_job_needs(
 ) -> None:
     config = small_config(tmp_path, str(random_weights_path))  # max_size 256
     async with running_bot(config) as bot:
-        picture = await bot.core.decode(png_bytes(gradient_image(900, 600)), "photo")
+        owner = Owner("test", "dora")
+        picture = await bot.core.decode(owner, png_bytes(gradient_image(900, 600)), "photo")
         assert (picture.width, picture.height) == (384, 256)  # max_size × the style headroom
         with pytest.raises(InputImageError, match="ICO"):
-            await bot.core.decode(bad.ico_with_png(300), "photo")
+            await bot.core.decode(owner, bad.ico_with_png(300), "photo")
         assert bot.core.metrics.snapshot().refusals == {"format": 1}
