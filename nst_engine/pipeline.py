@@ -172,6 +172,11 @@ def optimise_scales(content: torch.Tensor, styles: Sequence[StyleImage], blend: 
     base_prev: torch.Tensor | None = None
     done = 0
     losses: dict[str, float] = {}
+    cadence = PreviewCadence(settings, recipe, total)
+    if on_progress is not None:  # step 0: the starting image (the AdaIN one) at once
+        preview = preview_image(start, settings) if cadence.due(0) else None
+        on_progress(Progress(0, total, 1, len(plan), (final.width, final.height), {},
+                             clock.elapsed(), None, preview))
     for index, scale in enumerate(plan, start=1):
         size = (scale.height, scale.width)
         content_s = resize_to(content, size)
@@ -206,8 +211,7 @@ def optimise_scales(content: torch.Tensor, styles: Sequence[StyleImage], blend: 
             if on_progress is None:
                 return
             preview = None
-            cadence = settings.preview_every
-            if report_every(recipe.preview_every if cadence is None else cadence, done, total):
+            if cadence.due(done):
                 shown = preserve_colors(x.detach(), content) if settings.preserve_colors else x
                 preview = preview_image(shown, settings)
             on_progress(Progress(done, total, index, len(plan), (scale.width, scale.height),
@@ -216,6 +220,28 @@ def optimise_scales(content: torch.Tensor, styles: Sequence[StyleImage], blend: 
         image = optimise(image, objective, recipe, scale.steps, on_step)
     assert image is not None
     return image.clamp(0, 1), losses
+
+
+class PreviewCadence:
+    """When a step gets a preview image: every ``preview_seconds`` if set (a live view
+    cannot show more, and rendering one costs a resize and a copy), else every
+    ``preview_every`` steps; always the start image (step 0) and the last step."""
+
+    def __init__(self, settings: Settings, recipe: Recipe, total: int) -> None:
+        self.seconds = settings.preview_seconds
+        self.every = recipe.preview_every if settings.preview_every is None \
+            else settings.preview_every
+        self.total = total
+        self._last = float("-inf")
+
+    def due(self, step: int) -> bool:
+        if self.seconds is None:
+            return (step == 0 and self.every > 0) or report_every(self.every, step, self.total)
+        now = time.perf_counter()
+        if step in (0, self.total) or now - self._last >= self.seconds:
+            self._last = now
+            return True
+        return False
 
 
 def check(stop: StopCheck) -> None:

@@ -60,6 +60,9 @@ class Settings:
     preview_every: int | None = option(None, "steps between preview images in progress "
                                        "reports (0: none; default: the preset's)",
                                        low=0, high=10000)
+    preview_seconds: float | None = option(
+        None, "seconds between preview images instead of a step count: what a live view "
+        "can show (the start image and the last step always get one)", low=0.0, high=3600.0)
     preview_size: int = option(256, "long side of preview images", low=16, high=1024)
     seed: int = option(0, "random seed, for reproducible results")
     format: OutputFormat = option("png", "output encoding", cli=False)

@@ -56,12 +56,13 @@ class Choices:
             steps=min(limits.max_steps, max(10, int(self.steps))) if self.steps else 0,
             keep_colors=bool(self.keep_colors))
 
-    def engine_settings(self, pool: PoolConfig) -> Settings:
-        # A preview every step: the worker encodes one only when the chat may be edited.
+    def engine_settings(self, pool: PoolConfig, *, preview_seconds: float) -> Settings:
+        """What a painter runs, with previews as often as the chat's status can show."""
         return Settings(preset=self.preset, size=self.size, steps=self.steps or None,  # type: ignore[arg-type]
                         strength=self.strength, preserve_colors=self.keep_colors,
                         weights=pool.weights, device=pool.device,
-                        threads=pool.threads or None, format="png", preview_every=1)
+                        threads=pool.threads or None, format="png",
+                        preview_seconds=preview_seconds)
 
     def summary(self) -> str:
         """One line for captions."""

@@ -27,8 +27,6 @@ class JobSpec:
     content: Picture  # decoded in the sandbox: upright RGB, at most the largest result size
     style: Picture
     settings: Settings
-    #: seconds between preview images the worker renders
-    preview_interval: float = 3.0
 
 
 @dataclass(frozen=True)

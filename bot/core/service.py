@@ -118,8 +118,9 @@ class Stylebot:
             raise SlowDown(SLOW_DOWN)
         choices = submission.choices.within(self.config.limits)
         spec = JobSpec(submission.owner, submission.chat, submission.content, submission.style,
-                       choices.engine_settings(self.config.pool),
-                       preview_interval=self.limits.intervals[submission.group])
+                       choices.engine_settings(
+                           self.config.pool,
+                           preview_seconds=self.limits.intervals[submission.group]))
         handle = await self.pool.submit(spec)
         token = self.recent.remember(RecentJob(submission.owner, submission.chat,
                                                submission.group, submission.content,

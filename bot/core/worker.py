@@ -13,7 +13,6 @@ import io
 import logging
 import os
 import signal
-import time
 import traceback
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -89,17 +88,12 @@ def worker_main(conn: Connection, cancel_seq: Synchronized, options: WorkerOptio
 
 def run_job(conn: Connection, cancel_seq: Synchronized, seq: int, spec: JobSpec,
             parent: int) -> tuple:
-    last_preview = [float("-inf")]
-
     def should_stop() -> bool:
         return cancel_seq.value == seq or os.getppid() != parent
 
     def on_progress(p: Progress) -> None:
         preview = None
-        now = time.monotonic()
-        if p.preview is not None and (now - last_preview[0] >= spec.preview_interval
-                                      or p.step == p.total):
-            last_preview[0] = now
+        if p.preview is not None:  # the engine renders them only as often as the chat shows
             buf = io.BytesIO()
             p.preview.save(buf, format="JPEG", quality=85)
             preview = buf.getvalue()

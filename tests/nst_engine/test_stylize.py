@@ -43,7 +43,7 @@ def test_seed_preset_runs_single_scale_with_snapshots_every_100(fast_settings: S
                      settings=fast_settings.replace(preset="seed", steps=200),
                      on_progress=seen.append)
     assert result.scales == [(40, 32)]
-    assert [p.step for p in seen if p.preview is not None] == [100, 200]
+    assert [p.step for p in seen if p.preview is not None] == [0, 100, 200]
 
 
 def test_schedule_is_coarse_to_fine_and_spends_the_steps() -> None:
@@ -77,14 +77,28 @@ def test_progress_reports_every_step_with_eta(fast_settings: Settings) -> None:
     seen: list[Progress] = []
     stylize(png_bytes(gradient_image(64, 64)), png_bytes(stripes_image(64, 64)),
             settings=fast_settings.replace(steps=8, preview_every=3), on_progress=seen.append)
-    assert [p.step for p in seen] == list(range(1, 9))
+    assert [p.step for p in seen] == list(range(9))  # step 0: the starting image
     assert all(p.total == 8 for p in seen)
-    assert [p.step for p in seen if p.preview is not None] == [3, 6, 8]
+    assert [p.step for p in seen if p.preview is not None] == [0, 3, 6, 8]
     assert all(max(p.preview.size) <= 256 for p in seen if p.preview is not None)
     assert {"content", "style", "total"} <= set(seen[-1].losses)
     assert seen[0].eta is None and seen[-2].eta is not None and seen[-1].eta == 0
     assert all(a.elapsed <= b.elapsed for a, b in itertools.pairwise(seen))
     assert seen[-1].scale == seen[-1].scales
+
+
+def test_previews_can_follow_the_clock(fast_settings: Settings) -> None:
+    """preview_seconds: the start image, then at most one per interval, and the last step."""
+    seen: list[Progress] = []
+    stylize(png_bytes(gradient_image(64, 64)), png_bytes(stripes_image(64, 64)),
+            settings=fast_settings.replace(steps=12, preview_seconds=3600.0),
+            on_progress=seen.append)
+    assert [p.step for p in seen if p.preview is not None] == [0, 12]
+    seen.clear()
+    stylize(png_bytes(gradient_image(64, 64)), png_bytes(stripes_image(64, 64)),
+            settings=fast_settings.replace(steps=5, preview_seconds=0.0),
+            on_progress=seen.append)
+    assert [p.step for p in seen if p.preview is not None] == [0, 1, 2, 3, 4, 5]
 
 
 def test_should_stop_is_honoured_between_phases_too(
@@ -111,8 +125,8 @@ def test_should_stop_cancels_within_one_step(fast_settings: Settings) -> None:
         stylize(png_bytes(gradient_image(64, 64)), png_bytes(stripes_image(64, 64)),
                 settings=fast_settings.replace(steps=50),
                 on_progress=lambda p: steps.append(p.step),
-                should_stop=lambda: len(steps) >= 3)
-    assert steps == [1, 2, 3]
+                should_stop=lambda: len(steps) >= 4)
+    assert steps == [0, 1, 2, 3]
 
 
 def test_style_targets_are_cached(fast_settings: Settings) -> None:

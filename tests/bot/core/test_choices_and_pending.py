@@ -55,7 +55,8 @@ def test_layers_merge_and_nudges_clamp() -> None:
     assert (base.strength, base.size) == (9.0, 256)
     assert nudged(base, "stronger") == {"strength": 10.0}
     assert nudged(Choices(strength=1.0), "weaker") == {"strength": 0.0}
-    assert base.engine_settings(PoolConfig()).preview_every == 1  # the worker paces previews
+    settings = base.engine_settings(PoolConfig(), preview_seconds=3.0)
+    assert settings.preview_seconds == 3.0  # the painter renders only what the chat shows
 
 
 def picture(colour: str = "grey") -> Picture:

@@ -41,9 +41,8 @@ def spec(weights: Path, user: str = "u1", *, steps: int = 4, size: int = 48) -> 
         chat="c1",
         content=Picture.from_image(gradient_image(size, size * 3 // 4)),
         style=Picture.from_image(stripes_image(48, 48)),
-        preview_interval=0.0,
         settings=Settings(
-            size=size, steps=steps, weights=str(weights), precision="fp32", preview_every=1
+            size=size, steps=steps, weights=str(weights), precision="fp32", preview_seconds=0.0
         ),
     )
 
@@ -75,7 +74,7 @@ async def test_a_job_reports_progress_with_previews_and_a_png(
     events = await outcome(await pool.submit(spec(random_weights_path, steps=4)))
     assert isinstance(events[0], (Queued, Started))
     progress = [e for e in events if isinstance(e, Progressed)]
-    assert [p.step for p in progress] == [1, 2, 3, 4]
+    assert [p.step for p in progress] == [0, 1, 2, 3, 4]  # 0: the starting image
     assert all(p.preview_jpeg and p.preview_jpeg.startswith(b"\xff\xd8") for p in progress)
     final = events[-1]
     assert isinstance(final, Finished)
