@@ -23,9 +23,9 @@ import time
 from pathlib import Path
 
 from bot.config import DefaultsConfig, PoolConfig
+from fakes.discord import FakeDiscord
+from fakes.telegram import Call, FakeTelegram
 from tests.bot.harness import PAINTING, PHOTO, running_bot, small_config
-from tests.fakes.discord_api import FakeDiscord
-from tests.fakes.telegram_api import Call, FakeTelegram
 
 SENDING = (
     "sendMessage",

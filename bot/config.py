@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from nst_engine.settings import Preset, Settings
 
 from .logs import FORMATS, LEVELS
+from .redaction import url_secrets
 
 TOKEN_ENV = {"telegram": "STYLEBOT_TELEGRAM_TOKEN", "discord": "STYLEBOT_DISCORD_TOKEN"}
 #: other secrets that may come from the environment: (table, key) -> variable
@@ -173,11 +174,12 @@ class BotConfig:
         return [name for name in ("telegram", "discord") if getattr(self, name).token]
 
     def secrets(self) -> list[str]:
-        """Every configured secret, for redaction."""
+        """Every configured secret for redaction, and the password inside any secret URL
+        (e.g. ``redis://:password@host``) on its own."""
         found = []
         for value in walk(self):
             if isinstance(value, Secret) and value:
-                found.append(value.reveal())
+                found += [value.reveal(), *url_secrets(value.reveal())]
         return found
 
 

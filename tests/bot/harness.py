@@ -21,9 +21,9 @@ from bot.core.store import SettingsStore
 from bot.discord.app import DiscordFrontend
 from bot.runner import Frontend, assembled
 from bot.telegram.app import TelegramFrontend
+from fakes.discord import FakeDiscord
+from fakes.telegram import FakeTelegram
 from tests.conftest import gradient_image, png_bytes, stripes_image
-from tests.fakes.discord_api import FakeDiscord
-from tests.fakes.telegram_api import FakeTelegram
 
 
 def jpeg(img: Image.Image) -> bytes:

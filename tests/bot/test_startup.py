@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from bot.cli import check_health
+from fakes.discord import FakeDiscord
+from fakes.telegram import FakeTelegram
 from tests.bot.harness import running_bot, small_config
-from tests.fakes.discord_api import FakeDiscord
-from tests.fakes.telegram_api import FakeTelegram
 
 WRONG_TELEGRAM = "987654321:AAF-revoked-token-that-must-never-be-printed"
 WRONG_DISCORD = "MTIzNDU2Nzg5MDEyMzQ1Njc4OQ.GhIjKl.revoked-signature-never-printed-01234"

@@ -1,1 +1,1 @@
-"""Fakes of external services used by the tests."""
+"""Self-tests of the fake Telegram and Discord servers in ``fakes/``, mirroring that package."""

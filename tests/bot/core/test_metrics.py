@@ -10,8 +10,8 @@ from pathlib import Path
 import aiohttp
 
 from bot.config import MetricsConfig
+from fakes.telegram import FakeTelegram
 from tests.bot.harness import PAINTING, PHOTO, small_config, telegram_bot
-from tests.fakes.telegram_api import FakeTelegram
 
 
 def free_port() -> int:

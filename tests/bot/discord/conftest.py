@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from fakes.discord import FakeDiscord
 from tests.bot.harness import RunningBot, running_bot, small_config
-from tests.fakes.discord_api import FakeDiscord
 
 
 @dataclass

@@ -11,10 +11,10 @@ import pytest
 from PIL import Image
 
 from bot.discord import status as discord_status
+from fakes import discord as discord_api
+from fakes.telegram import FakeTelegram
 from tests.bot.discord.conftest import World
 from tests.bot.harness import PAINTING, PHOTO, RunningBot, running_bot, small_config, wait_until
-from tests.fakes import discord_api
-from tests.fakes.telegram_api import FakeTelegram
 
 
 def image_of(data: bytes) -> Image.Image:

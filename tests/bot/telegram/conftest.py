@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from fakes.telegram import FakeTelegram
 from tests.bot.harness import TelegramBot, small_config, telegram_bot
-from tests.fakes.telegram_api import FakeTelegram
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import os
 import signal
 
 from bot.core.jobs import Owner
+from fakes.telegram import FakeTelegram
 from tests.bot.harness import PAINTING, PHOTO, TelegramBot, wait_until
-from tests.fakes.telegram_api import FakeTelegram
 
 
 def done(call) -> bool:

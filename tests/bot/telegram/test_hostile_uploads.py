@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import time
 
+from fakes.telegram import FakeTelegram
 from tests.bot.harness import PHOTO, TelegramBot
-from tests.fakes.telegram_api import FakeTelegram
 from tests.helpers import bad_images as bad
 
 

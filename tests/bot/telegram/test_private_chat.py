@@ -6,8 +6,8 @@ import io
 
 from PIL import Image
 
+from fakes.telegram import FakeTelegram
 from tests.bot.harness import PAINTING, PHOTO, PNG_PHOTO, TelegramBot
-from tests.fakes.telegram_api import FakeTelegram
 
 
 def image_of(data: bytes) -> Image.Image:

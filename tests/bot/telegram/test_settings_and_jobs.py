@@ -8,8 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.core.jobs import Owner
+from fakes.telegram import JSON, Call, FakeTelegram
 from tests.bot.harness import PAINTING, PHOTO, TelegramBot, small_config, telegram_bot
-from tests.fakes.telegram_api import JSON, Call, FakeTelegram
 
 
 def done(call) -> bool:

@@ -9,8 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from fakes.telegram import FakeTelegram
 from tests.bot.harness import PAINTING, PHOTO
-from tests.fakes.telegram_api import FakeTelegram
 
 
 def children(pid: int) -> list[int]:

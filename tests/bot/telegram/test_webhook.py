@@ -11,8 +11,8 @@ from pathlib import Path
 import aiohttp
 
 from bot.config import Secret
+from fakes.telegram import FakeTelegram
 from tests.bot.harness import small_config, telegram_bot
-from tests.fakes.telegram_api import FakeTelegram
 
 SECRET = "webhook-secret_0123456789"
 
