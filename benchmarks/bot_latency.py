@@ -22,7 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.config import DefaultsConfig, PoolConfig
+from bot.config import PoolConfig
+from bot.core.settings import UserSettings
 from fakes.discord import FakeDiscord
 from fakes.telegram import Call, FakeTelegram
 from tests.bot.harness import PAINTING, PHOTO, running_bot, small_config
@@ -185,7 +186,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
                 shutdown_grace=1.0,
                 weights=args.weights,
             ),
-            defaults=DefaultsConfig(size=args.size, steps=args.steps),
+            defaults=UserSettings(size=args.size, steps=args.steps),
             progress_interval=3.0,
             group_progress_interval=4.0,
         )

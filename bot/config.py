@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from nst_engine.settings import Preset, Settings
+from nst_engine.settings import Settings
 
+from .core.settings import SETTINGS, Limits, UserSettings
 from .logs import FORMATS, LEVELS
 from .redaction import url_secrets
 
@@ -137,15 +138,6 @@ class LimitsConfig:
 
 
 @dataclass(frozen=True)
-class DefaultsConfig:
-    preset: Preset = "default"
-    strength: float = 5.0
-    size: int = 512
-    steps: int = 0  # 0: the preset's own
-    keep_colors: bool = False
-
-
-@dataclass(frozen=True)
 class MetricsConfig:
     #: Prometheus endpoint port; 0: no endpoint
     port: int = 0
@@ -159,7 +151,8 @@ class BotConfig:
     discord: DiscordConfig = field(default_factory=DiscordConfig)
     pool: PoolConfig = field(default_factory=PoolConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
-    defaults: DefaultsConfig = field(default_factory=DefaultsConfig)
+    #: what users get until they change it with /weights (declared in core.settings)
+    defaults: UserSettings = field(default_factory=UserSettings)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     #: seconds between progress edits of one chat's status messages
     progress_interval: float = 3.0
@@ -295,6 +288,23 @@ def webhook_checks(telegram: TelegramConfig) -> list[tuple[bool, str]]:
     ]
 
 
+def default_checks(config: BotConfig) -> list[tuple[bool, str]]:
+    """``[defaults]`` within the same ranges users are held to (``core.settings``)."""
+    limits = Limits(config.limits.max_size, config.limits.max_steps)
+    checks = []
+    for setting in SETTINGS:
+        value = getattr(config.defaults, setting.name)
+        if setting.choices():
+            allowed = setting.choices() + (("",) if setting.name == "language" else ())
+            checks.append((value in allowed, f"defaults.{setting.name} must be one of "
+                           f"{', '.join(map(repr, allowed))} (got {value!r})."))
+        elif not (setting.name == "steps" and value == 0):
+            low, high = setting.bounds(limits)
+            checks.append((low <= value <= high, f"defaults.{setting.name} must be "
+                           f"{low:g}..{high:g} (got {value})."))
+    return checks
+
+
 def validate(config: BotConfig) -> None:
     """Everything ``run`` relies on, so ``check-config`` accepts exactly what ``run`` does."""
     max_size, max_steps = engine_limit("size"), engine_limit("steps")
@@ -320,11 +330,7 @@ def validate(config: BotConfig) -> None:
         (config.limits.pending_ttl > 0, "limits.pending_ttl must be positive."),
         (config.limits.submissions_per_minute >= 1,
          "limits.submissions_per_minute must be at least 1."),
-        (0 <= config.defaults.strength <= 10, "defaults.strength must be 0..10."),
-        (64 <= config.defaults.size <= config.limits.max_size,
-         "defaults.size must be between 64 and limits.max_size."),
-        (0 <= config.defaults.steps <= config.limits.max_steps,
-         "defaults.steps must be between 0 and limits.max_steps."),
+        *default_checks(config),
         (config.telegram.album_wait >= 0, "telegram.album_wait must be 0 or more seconds."),
         *webhook_checks(config.telegram),
         (config.progress_interval >= 1.0, "progress_interval must be at least 1 second."),

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from nst_engine import Settings
 
+from ..i18n import Text, _
 from .pictures import Picture
 
 
@@ -68,8 +69,9 @@ class Finished:
 
 @dataclass(frozen=True)
 class Failed:
-    message: str  # shown to the user as is
-    reason: str  # input | crash | timeout | shutdown | error | unavailable
+    """Why a job ended without a picture; ``failure_text`` says it to the user."""
+
+    reason: str  # a key of FAILURES
 
 
 @dataclass(frozen=True)
@@ -119,8 +121,38 @@ class JobHandle:
                 return
 
 
+#: what a user is told for each way a job can fail: the one place for these texts
+FAILURES: dict[str, Text] = {
+    "input": _("I couldn't paint with those pictures. Please send them again, or as other "
+               "files."),
+    "crash": _("The painter process stopped unexpectedly (perhaps out of memory) while "
+               "working on your picture. Please try again, maybe with a smaller /weights "
+               "size."),
+    "error": _("Something went wrong while painting your picture. Please try again; if it "
+               "keeps happening, try a smaller size with /weights size 512."),
+    "timeout": _("Your picture took too long and was stopped. Try fewer steps or a smaller "
+                 "size."),
+    "shutdown": _("The bot is restarting, so your picture was not started. Please send it "
+                  "again in a minute."),
+    "cut_off": _("The bot restarted while painting your picture, so it was stopped. Please "
+                 "send it again in a minute."),
+    "unavailable": _("The painter is not available right now, so I can't paint your "
+                     "picture. The admins have been told; please try again later."),
+    "delivery": _("Your picture is finished, but the chat would not accept it as a photo or "
+                  "as a file. Please try again with a smaller /weights size."),
+}
+
+
+def failure_text(failed: Failed) -> Text:
+    return FAILURES.get(failed.reason, FAILURES["error"])
+
+
 class PoolError(Exception):
-    """A submission the pool refused; the message is for the user."""
+    """A submission the pool refused; ``text`` tells the user why."""
+
+    def __init__(self, text: Text) -> None:
+        super().__init__(text.msgid)
+        self.text = text
 
 
 class QueueFull(PoolError):

@@ -66,6 +66,14 @@ class ExpiringMap(Generic[K, V]):
         self._entries[key] = (now, value)
         return value
 
+    def put(self, key: K, value: V) -> None:
+        self._entries.pop(key, None)
+        self._prune(time.monotonic())
+        self._entries[key] = (time.monotonic(), value)
+
+    def discard(self, key: K) -> None:
+        self._entries.pop(key, None)
+
     def peek(self, key: K) -> V | None:
         found = self._entries.get(key)
         return None if found is None else found[1]

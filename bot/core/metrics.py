@@ -19,6 +19,8 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
+from ..i18n import Speech, _, lines
+
 log = logging.getLogger("stylebot.metrics")
 
 #: seconds between event-loop lag samples
@@ -149,23 +151,25 @@ class RateLimitLogCounter(logging.Filter):
         return True
 
 
-def describe(snapshot: Snapshot, started: float) -> str:
+def describe(snapshot: Snapshot, started: float) -> Speech:
     """``/stats`` for the bot's owners: the endpoint's numbers in words."""
-    def listed(counts: dict[str, int]) -> str:
-        return ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"
+    def listed(counts: dict[str, int]) -> Speech:
+        if not counts:
+            return _("none")
+        return ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
 
     up = int(time.time() - started)
-    median = (f"{snapshot.median_job_seconds:.1f} s" if snapshot.median_job_seconds is not None
-              else "no jobs yet")
-    lag = (f"{snapshot.loop_lag_p99 * 1000:.1f} ms" if snapshot.loop_lag_p99 is not None
-           else "not measured yet")
-    return "\n".join([
-        f"📊 Up {up // 3600} h {up % 3600 // 60:02d} min.",
-        f"Now: {snapshot.running} painting, {snapshot.waiting} waiting, "
-        f"{snapshot.painters} painters alive.",
-        f"Jobs: {listed(snapshot.outcomes)}.",
-        f"Median job time (last {RECENT}): {median}.",
-        f"Rate limited (429s): {listed(snapshot.rate_limited)}.",
-        f"Event-loop lag p99 (last {RECENT} samples): {lag}.",
-        f"Refused uploads: {listed(snapshot.refusals)}.",
-    ])
+    median = (_("{seconds} s", seconds=f"{snapshot.median_job_seconds:.1f}")
+              if snapshot.median_job_seconds is not None else _("no jobs yet"))
+    lag = (_("{ms} ms", ms=f"{snapshot.loop_lag_p99 * 1000:.1f}")
+           if snapshot.loop_lag_p99 is not None else _("not measured yet"))
+    return lines(
+        _("📊 Up {hours} h {minutes} min.", hours=up // 3600, minutes=f"{up % 3600 // 60:02d}"),
+        _("Now: {running} painting, {waiting} waiting, {painters} painters alive.",
+          running=snapshot.running, waiting=snapshot.waiting, painters=snapshot.painters),
+        _("Jobs: {outcomes}.", outcomes=listed(snapshot.outcomes)),
+        _("Median job time (last {count}): {median}.", count=RECENT, median=median),
+        _("Rate limited (429s): {counts}.", counts=listed(snapshot.rate_limited)),
+        _("Event-loop lag p99 (last {count} samples): {lag}.", count=RECENT, lag=lag),
+        _("Refused uploads: {counts}.", counts=listed(snapshot.refusals)),
+    )

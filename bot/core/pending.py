@@ -18,8 +18,6 @@ from typing import Literal
 from .pictures import Picture
 
 Role = Literal["content", "style"]
-ROLE_WORDS: dict[str, Role] = {"content": "content", "photo": "content",
-                               "style": "style", "painting": "style"}
 
 
 #: the most bytes of pictures held for their partners: ~500 half-pairs of 1536 px photos
@@ -75,14 +73,6 @@ class PendingPair:
         if self.content is None:
             return "content"
         return "style" if self.style is None else None
-
-
-def role_from_text(text: str | None) -> Role | None:
-    """'content' / 'style' (or 'photo' / 'painting') anywhere in a caption picks the role."""
-    for word in (text or "").lower().replace(",", " ").split():
-        if word.strip(".!:") in ROLE_WORDS:
-            return ROLE_WORDS[word.strip(".!:")]
-    return None
 
 
 class PendingPairs:

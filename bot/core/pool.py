@@ -21,10 +21,12 @@ import multiprocessing as mp
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from ..config import PoolConfig
+from ..i18n import _, plural
 from .jobs import (
+    FAILURES,
     Cancelled,
     Failed,
     Finished,
@@ -32,12 +34,22 @@ from .jobs import (
     JobSpec,
     Owner,
     PoolClosed,
+    Progressed,
     Queued,
     QueueFull,
     Started,
     UserBusy,
 )
-from .worker import WorkerOptions, worker_main
+from .painter_messages import (
+    CannotStart,
+    FromPainter,
+    Paint,
+    PainterOptions,
+    Ready,
+    Report,
+    Stop,
+)
+from .worker import worker_main
 
 log = logging.getLogger("stylebot.pool")
 
@@ -50,17 +62,6 @@ CANCEL_STEPS = 2.5
 STARVED_AFTER = 120.0
 #: seconds before replacing a worker that cannot start, or that keeps dying
 RESPAWN_BACKOFF = 30.0
-CRASHED = ("The painter process stopped unexpectedly (perhaps out of memory) while working "
-           "on your picture. Please try again, maybe with a smaller /weights size.")
-TIMED_OUT = "Your picture took too long and was stopped. Try fewer steps or a smaller size."
-SHUTTING_DOWN = ("The bot is restarting, so your picture was not started. Please send it "
-                 "again in a minute.")
-CUT_OFF = ("The bot restarted while painting your picture, so it was stopped. Please send it "
-           "again in a minute.")
-UNAVAILABLE = ("The painter is not available right now, so I can't paint your picture. "
-               "The admins have been told; please try again later.")
-
-
 @dataclass(frozen=True)
 class PoolStats:
     running: int
@@ -158,7 +159,7 @@ class _Worker:
 class LocalJobPool:
     def __init__(self, config: PoolConfig) -> None:
         self.config = config
-        self.options = WorkerOptions(config.weights, config.device, config.threads or None)
+        self.options = PainterOptions(config.weights, config.device, config.threads or None)
         self.waiting: collections.deque[JobHandle] = collections.deque()
         self.workers: list[_Worker] = []
         self.closed = False
@@ -183,16 +184,18 @@ class LocalJobPool:
     # ----- the JobPool interface -------------------------------------------------------
     async def submit(self, spec: JobSpec) -> JobHandle:
         if self.closed:
-            raise PoolClosed(SHUTTING_DOWN)
+            raise PoolClosed(FAILURES["shutdown"])
         if self.fatal:
-            raise PoolClosed(UNAVAILABLE)
+            raise PoolClosed(FAILURES["unavailable"])
         allowed = self.config.per_user_running + self.config.per_user_waiting
         if len(self.jobs_of(spec.owner)) >= allowed:
-            raise UserBusy("You already have a picture in progress and one waiting. Wait for "
-                           "it, or /cancel it first.")
+            raise UserBusy(_("You already have a picture in progress and one waiting. Wait "
+                             "for it, or /cancel it first."))
         if len(self.waiting) >= self.config.max_queue:
-            raise QueueFull(f"The queue is full ({len(self.waiting)} pictures waiting). "
-                            "Please try again in a few minutes.")
+            raise QueueFull(plural("The queue is full ({count} picture waiting). Please try "
+                                   "again in a few minutes.",
+                                   "The queue is full ({count} pictures waiting). Please try "
+                                   "again in a few minutes.", len(self.waiting)))
         handle = JobHandle(spec)
         self.waiting.append(handle)
         log.info("job queued", extra={"job": handle.id, "user": spec.owner.user_id,
@@ -247,18 +250,18 @@ class LocalJobPool:
         if self._watchdog is not None:
             self._watchdog.cancel()
         while self.waiting:
-            self.waiting.popleft().emit(Failed(SHUTTING_DOWN, "shutdown"))
+            self.waiting.popleft().emit(Failed("shutdown"))
         deadline = time.monotonic() + grace
         while any(w.job is not None for w in self.workers) and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
         for worker in self.workers:
             if worker.job is not None and not worker.draining:
-                self._stop_running(worker, Failed(CUT_OFF, "shutdown"))
+                self._stop_running(worker, Failed("cut_off"))
         stop_by = time.monotonic() + CANCEL_GRACE
         for worker in self.workers:
             if worker.process.is_alive() and worker.job is None:
                 with contextlib.suppress(OSError):
-                    worker.conn.send(("stop",))
+                    worker.conn.send(Stop())
         while any(w.process.is_alive() for w in self.workers) and time.monotonic() < stop_by:
             await asyncio.sleep(0.05)
         for worker in self.workers:
@@ -296,7 +299,7 @@ class LocalJobPool:
                                        "user": handle.owner.user_id})
         # Payloads can be megabytes: a pipe write that size must not stall the loop.
         send = asyncio.ensure_future(asyncio.to_thread(worker.conn.send,
-                                                       ("job", handle.seq, handle.spec)))
+                                                       Paint(handle.seq, handle.spec)))
         send.add_done_callback(lambda f: f.exception() and log.warning(
             "could not send job to worker", extra={"job": handle.id}))
         self._announce_positions()
@@ -322,7 +325,7 @@ class LocalJobPool:
     def _timeout(self, worker: _Worker, handle: JobHandle) -> None:
         if worker.job is handle and not worker.draining:
             log.warning("job timed out", extra={"job": handle.id})
-            self._stop_running(worker, Failed(TIMED_OUT, "timeout"))
+            self._stop_running(worker, Failed("timeout"))
 
     def _kill_stuck(self, worker: _Worker, handle: JobHandle) -> None:
         if worker.job is handle:
@@ -340,41 +343,40 @@ class LocalJobPool:
         self._dispatch()
 
     # ----- messages from workers (called on the loop) ------------------------------------
-    def _on_message(self, worker: _Worker, message: tuple[Any, ...]) -> None:
-        kind = message[0]
-        if kind == "ready":
-            worker.ready = True
-            if self.fatal is not None:
-                log.info("painters available again", extra={"worker": worker.index})
-            self.fatal = None
-            log.info("worker ready", extra={"worker": worker.index, **message[1]})
-            self._dispatch()
-            return
-        if kind == "fatal":
-            self.fatal = message[1]  # for the log and the health check, never for users
-            log.error("worker cannot start", extra={"worker": worker.index, "error": message[1]})
-            self._fail_waiting()
-            return
-        handle = worker.job
-        if handle is None or message[1] != handle.seq:
-            return  # a late message from a job already given up on
-        if kind == "progress":
+    def _on_message(self, worker: _Worker, message: FromPainter) -> None:
+        match message:
+            case Ready(info):
+                worker.ready = True
+                if self.fatal is not None:
+                    log.info("painters available again", extra={"worker": worker.index})
+                self.fatal = None
+                log.info("worker ready", extra={"worker": worker.index, **info})
+                self._dispatch()
+            case CannotStart(error):
+                self.fatal = error  # for the log and the health check, never for users
+                log.error("worker cannot start", extra={"worker": worker.index,
+                                                         "error": error})
+                self._fail_waiting()
+            case Report(seq, event) if worker.job is not None and seq == worker.job.seq:
+                self._on_report(worker, worker.job, event)
+            case Report():
+                pass  # a late report from a job already given up on
+
+    def _on_report(self, worker: _Worker, handle: JobHandle,
+                   event: Progressed | Finished | Failed | Cancelled) -> None:
+        if isinstance(event, Progressed):
             now = time.monotonic()
             worker.longest_step = max(worker.longest_step, now - worker.last_report)
             worker.last_report = now
             if not worker.draining:
-                handle.emit(message[2])
+                handle.emit(event)
             return
-        if kind == "done":
-            event: Finished = message[2]
-            handle.emit(event)
+        handle.emit(event)
+        if isinstance(event, Finished):
             log.info("job finished", extra={"job": handle.id, "seconds": round(event.seconds, 2),
                                             "steps": event.steps})
-        elif kind == "failed":
-            handle.emit(Failed(message[2], message[3]))
-            log.info("job failed", extra={"job": handle.id, "reason": message[3]})
-        elif kind == "cancelled":
-            handle.emit(Cancelled())
+        elif isinstance(event, Failed):
+            log.info("job failed", extra={"job": handle.id, "reason": event.reason})
         self._finish(worker)
 
     def _on_exit(self, worker: _Worker) -> None:
@@ -385,7 +387,7 @@ class LocalJobPool:
         if worker.job is not None:
             log.error("worker died during a job", extra={"job": worker.job.id,
                                                          "worker": worker.index, "exitcode": code})
-            worker.job.emit(Failed(CRASHED, "crash"))
+            worker.job.emit(Failed("crash"))
             self._finish(worker)
         if self.closed:
             return
@@ -407,7 +409,7 @@ class LocalJobPool:
 
     def _fail_waiting(self) -> None:
         while self.waiting:
-            self.waiting.popleft().emit(Failed(UNAVAILABLE, "unavailable"))
+            self.waiting.popleft().emit(Failed("unavailable"))
 
     async def _watch(self) -> None:
         """Waiting jobs must not wait forever when no painter can take them (painters that

@@ -7,9 +7,9 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from .choices import Choices
 from .jobs import Owner
 from .pictures import Picture
+from .settings import UserSettings
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,7 @@ class RecentJob:
     group: bool
     content: Picture
     style: Picture
-    choices: Choices
+    settings: UserSettings
     created: float = field(default_factory=time.monotonic)
 
 

@@ -22,6 +22,7 @@ from typing import Protocol
 
 from asyncio_throttle import Throttler
 
+from ..i18n import Text, _
 from .jobs import Cancelled, Failed, Finished, JobEvent, JobHandle, Progressed, Queued, Started
 from .keyed import ExpiringMap
 
@@ -216,7 +217,7 @@ async def apologise(view: StatusView, limits: ChatLimits, *, chat: str, job_id: 
     for attempt in range(attempts):
         try:
             await limits.wait_unblocked(chat)
-            await view.failed(Failed(UNDELIVERABLE, "delivery"))
+            await view.failed(Failed("delivery"))
             return
         except RateLimited as exc:
             limits.block(chat, exc.retry_after)
@@ -228,27 +229,33 @@ async def apologise(view: StatusView, limits: ChatLimits, *, chat: str, job_id: 
     log.error("gave up delivering a result", extra={"job": job_id})
 
 
+CANCELLED = _("✖️ Cancelled.")
+FULL_RESOLUTION = _("Full resolution")
+
+
 def progress_bar(fraction: float, width: int = BAR_WIDTH) -> str:
     filled = round(max(0.0, min(1.0, fraction)) * width)
     return "▓" * filled + "░" * (width - filled)
 
 
-def format_eta(seconds: float | None) -> str:
+def eta_text(seconds: float | None) -> Text:
     if seconds is None:
-        return "estimating…"
+        return _("estimating…")
     seconds = round(seconds)
     if seconds < 60:
-        return f"~{seconds} s left"
-    return f"~{seconds // 60} min {seconds % 60:02d} s left"
+        return _("~{seconds} s left", seconds=seconds)
+    return _("~{minutes} min {seconds:02d} s left", minutes=seconds // 60,
+             seconds=seconds % 60)
 
 
-def status_text(event: Queued | Started | Progressed) -> str:
+def status_text(event: Queued | Started | Progressed) -> Text:
     """The status line every platform shows."""
     if isinstance(event, Queued):
-        ahead = event.position - 1
-        return ("⏳ In the queue: you're next." if ahead == 0 else
-                f"⏳ In the queue: position {event.position} of {event.waiting}.")
+        if event.position == 1:
+            return _("⏳ In the queue: you're next.")
+        return _("⏳ In the queue: position {position} of {waiting}.",
+                 position=event.position, waiting=event.waiting)
     if isinstance(event, Started):
-        return "🎨 Starting…"
-    return (f"🎨 {progress_bar(event.fraction)} {event.fraction:.0%} · "
-            f"{format_eta(event.eta)}")
+        return _("🎨 Starting…")
+    return _("🎨 {bar} {percent} · {eta}", bar=progress_bar(event.fraction),
+             percent=f"{event.fraction:.0%}", eta=eta_text(event.eta))

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .choices import Choices
+from .settings import UserSettings
 
 T = TypeVar("T")
 
@@ -28,6 +28,13 @@ CREATE TABLE IF NOT EXISTS chat_settings (
 """
 
 _TABLES = {"user": ("user_settings", "user_id"), "chat": ("chat_settings", "chat_id")}
+
+
+def upgraded(changes: dict[str, Any]) -> dict[str, Any]:
+    """Rows written before settings had one name each: ``keep_colors`` is ``colors``."""
+    if "keep_colors" in changes:
+        changes["colors"] = "keep" if changes.pop("keep_colors") else "style"
+    return changes
 
 
 class SettingsStore:
@@ -67,7 +74,7 @@ class SettingsStore:
         table, column = _TABLES[scope]
         row = self._db.execute(f"SELECT changes FROM {table} WHERE platform=? AND {column}=?",
                                (platform, key)).fetchone()
-        return json.loads(row[0]) if row else {}
+        return upgraded(json.loads(row[0])) if row else {}
 
     def _update(self, scope: str, platform: str, key: str,
                 changes: dict[str, Any] | None) -> dict[str, Any]:
@@ -102,6 +109,6 @@ class SettingsStore:
         return await self._run(self._update, "chat", platform, str(chat_id), changes)
 
     async def effective(self, platform: str, user_id: str | int, chat_id: str | int | None,
-                        defaults: Choices) -> Choices:
+                        defaults: UserSettings) -> UserSettings:
         chat = await self.chat_changes(platform, chat_id) if chat_id is not None else {}
         return defaults.merged(chat, await self.user_changes(platform, user_id))

@@ -13,22 +13,14 @@ import logging
 import aiohttp
 import discord
 import yarl
-from discord import app_commands
 from discord.gateway import DiscordWebSocket
 
 from ..config import DiscordConfig
-from ..core.choices import Choices
-from ..core.jobs import JobHandle
 from ..core.metrics import RateLimitLogCounter
-from ..core.pictures import Picture
 from ..core.service import Stylebot
-from ..core.status import status_text
 from ..frontend import StartupError
-from .commands import register
-from .common import download, owner_of, start_job, upload_limit
-from .messages import on_mention
-from .rerun import RerunView
-from .status import DiscordStatusView, MessageTarget
+from . import handlers
+from .client import StylebotClient
 
 log = logging.getLogger("stylebot.discord")
 
@@ -36,76 +28,6 @@ REJECTED = "Discord rejected the token: check [discord] token"
 UNREACHABLE = "Discord could not be reached at {}: check [discord] api_base_url and the network"
 NO_INTENT = ("Discord refused the Message Content intent: enable it for the bot in the "
              "developer portal, or set [discord] message_content = false")
-
-
-class StylebotClient(discord.Client):
-    def __init__(self, config: DiscordConfig, core: Stylebot, **options: object) -> None:
-        intents = discord.Intents.default()
-        # Slash commands need no privileged intent. Mentions carry their content anyway;
-        # message_content only adds replies to pictures posted without a mention.
-        intents.message_content = config.message_content
-        super().__init__(intents=intents, **options)  # type: ignore[arg-type]
-        self.config = config
-        self.core = core
-        self.tree = app_commands.CommandTree(self)
-        self.accepting = True
-        #: for attachment downloads with a byte cap (discord.py's own reads whole files)
-        self.downloads: aiohttp.ClientSession | None = None
-
-    async def setup_hook(self) -> None:
-        self.downloads = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60))
-        register(self)
-        if self.config.sync_guild_id:
-            guild = discord.Object(self.config.sync_guild_id)
-            self.tree.copy_global_to(guild=guild)
-            await self.tree.sync(guild=guild)
-        else:
-            await self.tree.sync()
-
-    async def close(self) -> None:
-        await super().close()
-        if self.downloads is not None:
-            await self.downloads.close()
-
-    async def download(self, attachment: discord.Attachment, user: discord.abc.User,
-                       what: str) -> Picture:
-        assert self.downloads is not None, "set up at login"
-        return await download(attachment, owner_of(user), self.core, self.downloads, what)
-
-    async def on_message(self, message: discord.Message) -> None:
-        await on_mention(self, message)
-
-    async def start_for_interaction(self, interaction: discord.Interaction, content: Picture,
-                                    style: Picture, choices: Choices) -> JobHandle:
-        """Queue a job whose status is ``interaction``'s (already deferred) response."""
-
-        async def make_view(handle: JobHandle, token: str) -> DiscordStatusView:
-            view = DiscordStatusView.for_interaction(
-                interaction, choices=choices, requester=interaction.user,
-                upload_limit=interaction.filesize_limit, buttons=RerunView(self, token))
-            await view.show(self.core.initial_status(handle))
-            return view
-
-        return await start_job(self.core, user=interaction.user,
-                               channel_id=interaction.channel_id,
-                               group=interaction.guild_id is not None, content=content,
-                               style=style, choices=choices, make_view=make_view)
-
-    async def start_for_message(self, message: discord.Message, content: Picture,
-                                style: Picture, choices: Choices) -> JobHandle:
-        """Queue a job whose status is a reply to ``message``."""
-
-        async def make_view(handle: JobHandle, token: str) -> DiscordStatusView:
-            status = await message.reply(status_text(self.core.initial_status(handle)),
-                                         mention_author=False)
-            return DiscordStatusView(MessageTarget(status), channel=message.channel,
-                                     choices=choices, requester=message.author,
-                                     upload_limit=upload_limit(message.guild),
-                                     buttons=RerunView(self, token))
-
-        return await start_job(self.core, user=message.author, channel_id=message.channel.id,
-                               group=message.guild is not None, content=content, style=style,
-                               choices=choices, make_view=make_view)
 
 
 class DiscordFrontend:
@@ -117,7 +39,8 @@ class DiscordFrontend:
         discord.http.Route.BASE = config.api_base_url.rstrip("/")
         DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(config.gateway_url)
         self.config = config
-        self.client = StylebotClient(config, core, guild_ready_timeout=guild_ready_timeout)
+        self.client = StylebotClient(config, core, setup=handlers.setup,
+                                     guild_ready_timeout=guild_ready_timeout)
         self._429s = RateLimitLogCounter(core.metrics)
         logging.getLogger("discord.http").addFilter(self._429s)
         self._task: asyncio.Task[None] | None = None

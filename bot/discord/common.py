@@ -1,91 +1,44 @@
-"""What the Discord handlers share: ids, attachment downloads, and starting a job."""
+"""What the Discord handlers share: who is talking (and in which language), downloading
+attachments, and the status of a job — an interaction's response or a reply."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import Awaitable, Callable
-
-import aiohttp
 import discord
 
-from nst_engine import FileTooLargeError, NotAnImageError
-
-from ..config import LimitsConfig
-from ..core.choices import Choices
-from ..core.jobs import JobHandle, Owner
+from ..core.jobdesk import JobStart, ViewFactory
 from ..core.pictures import Picture
-from ..core.service import Stylebot, Submission
-from ..core.status import StatusView
-from ..core.uploads import DownloadError, max_upload_bytes
+from ..core.who import Who
+from ..i18n import Speech, render
+from .client import StylebotClient
+from .media import download
+from .status import DiscordStatusView, MessageTarget
 
-log = logging.getLogger("stylebot.discord")
 PLATFORM = "discord"
-#: seconds a whole attachment download may take
-DOWNLOAD_TIMEOUT = 60.0
 
 
-def owner_of(user: discord.abc.User) -> Owner:
-    return Owner(PLATFORM, str(user.id))
+def who_of(interaction: discord.Interaction) -> Who:
+    """The user of an interaction, with their Discord client's language."""
+    guild = interaction.guild_id
+    return Who(PLATFORM, str(interaction.user.id), str(interaction.channel_id),
+               guild is not None, locale=str(interaction.locale),
+               mention=interaction.user.mention, community=str(guild) if guild else "")
 
 
-def chat_key(channel_id: int | None) -> str:
-    return f"{PLATFORM}:{channel_id}"
+def author_of(message: discord.Message) -> Who:
+    """A message's author; messages carry no language, so the server's is the guess."""
+    guild = message.guild
+    return Who(PLATFORM, str(message.author.id), str(message.channel.id), guild is not None,
+               locale=str(guild.preferred_locale) if guild is not None else None,
+               mention=message.author.mention, community=str(guild.id) if guild else "")
 
 
-def is_image(attachment: discord.Attachment) -> bool:
-    kind = attachment.content_type or ""
-    if kind:
-        return kind.startswith("image/")
-    return attachment.filename.lower().rsplit(".", 1)[-1] in (
-        "jpg", "jpeg", "png", "webp", "gif", "bmp", "tif", "tiff", "heic")
+async def say(client: StylebotClient, who: Who, speech: Speech) -> str:
+    return await client.core.say(who, speech)
 
 
-def check_attachment(attachment: discord.Attachment, limits: LimitsConfig, what: str) -> None:
-    """Refuse from the metadata alone (size, type) before a byte is downloaded."""
-    limit = max_upload_bytes(limits)
-    if attachment.size > limit:
-        raise too_large(what, attachment.filename, attachment.size, limit)
-    if not is_image(attachment):
-        raise NotAnImageError(f"The {what} ({attachment.filename}) is not a picture. Attach a "
-                              "JPEG, PNG or WebP image.", what=what)
-
-
-def too_large(what: str, name: str, size: int, limit: int, *,
-              at_least: bool = False) -> FileTooLargeError:
-    more = "over " if at_least else ""
-    return FileTooLargeError(f"The {what} ({name}) is {more}{size / 2**20:.1f} MB; the limit "
-                             f"is {limit / 2**20:.0f} MB. Send a smaller picture.",
-                             what=what, size=size, limit=limit)
-
-
-async def download(attachment: discord.Attachment, owner: Owner, core: Stylebot,
-                   session: aiohttp.ClientSession, what: str) -> Picture:
-    """The attachment as a ``Picture``: checked by its metadata, read with a byte cap
-    (``attachment.size`` is the sender's word, not a limit), decoded in the sandbox."""
-    limits = core.config.limits
-    try:
-        check_attachment(attachment, limits, what)
-        data = await read_capped(attachment, max_upload_bytes(limits), session, what)
-    except (FileTooLargeError, NotAnImageError) as error:
-        core.refused(error)
-        raise
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        log.warning("download failed", extra={"error": type(exc).__name__})
-        raise DownloadError(what) from None
-    return await core.decode(owner, data, what)
-
-
-async def read_capped(attachment: discord.Attachment, limit: int,
-                      session: aiohttp.ClientSession, what: str) -> bytes:
-    async with asyncio.timeout(DOWNLOAD_TIMEOUT), session.get(attachment.url) as response:
-        response.raise_for_status()
-        data = bytearray()
-        async for chunk in response.content.iter_chunked(64 * 1024):
-            data += chunk
-            if len(data) > limit:
-                raise too_large(what, attachment.filename, len(data), limit, at_least=True)
-    return bytes(data)
+async def fetch(client: StylebotClient, attachment: discord.Attachment, who: Who) -> Picture:
+    assert client.downloads is not None, "set up at login"
+    return await download(attachment, who, client.core, client.downloads)
 
 
 def upload_limit(guild: discord.Guild | None) -> int:
@@ -95,11 +48,36 @@ def upload_limit(guild: discord.Guild | None) -> int:
     return guild.filesize_limit
 
 
-async def start_job(core: Stylebot, *, user: discord.abc.User, channel_id: int | None,
-                    group: bool, content: Picture, style: Picture, choices: Choices,
-                    make_view: Callable[[JobHandle, str], Awaitable[StatusView]]) -> JobHandle:
-    handle = await core.start(Submission(owner_of(user), chat_key(channel_id), group, content,
-                                         style, choices), make_view)
-    log.info("job submitted", extra={"job": handle.id, "user": user.id, "chat": channel_id,
-                                     "preset": choices.preset, "size": choices.size})
-    return handle
+def interaction_view(interaction: discord.Interaction) -> ViewFactory:
+    """A job whose status is ``interaction``'s (already deferred) response."""
+
+    async def make(start: JobStart) -> DiscordStatusView:
+        view = DiscordStatusView.for_interaction(interaction, start)
+        await view.show_first()
+        return view
+
+    return make
+
+
+def reply_view(message: discord.Message) -> ViewFactory:
+    """A job whose status is a reply to ``message``."""
+
+    async def make(start: JobStart) -> DiscordStatusView:
+        status = await message.reply(render(start.first, start.language), mention_author=False)
+        return DiscordStatusView(MessageTarget(status), start, channel=message.channel,
+                                 requester=message.author,
+                                 upload_limit=upload_limit(message.guild))
+
+    return make
+
+
+async def refuse(interaction: discord.Interaction, text: str) -> None:
+    """Replace a public "thinking…" with a private explanation.
+
+    After a public deferral Discord makes the first follow-up public too, so the deferred
+    message is completed first, then the explanation follows privately, then the public
+    placeholder goes away.
+    """
+    await interaction.edit_original_response(content="⚠️")
+    await interaction.followup.send(text, ephemeral=True)
+    await interaction.delete_original_response()

@@ -14,15 +14,17 @@ from typing import Protocol
 import discord
 from PIL import Image
 
-from ..core.choices import Choices
-from ..core.jobs import Failed, Finished, Progressed, Queued, Started
-from ..core.status import status_text
+from ..core.jobdesk import RERUNS, JobStart, rerun_id, warning
+from ..core.jobs import Failed, Finished, Progressed, Queued, Started, failure_text
+from ..core.status import CANCELLED, status_text
+from ..i18n import Speech, Text, _, lines, render
 
 log = logging.getLogger("stylebot.discord")
 
 #: how long before an interaction token's 15 minutes are up we stop trusting it
 TOKEN_MARGIN = dt.timedelta(seconds=60)
 RESULT_COLOUR = discord.Colour.from_rgb(218, 165, 32)
+DONE = _("🖼 Done")
 
 
 class Target(Protocol):
@@ -51,7 +53,7 @@ class MessageTarget:
         await self.message.edit(**fields)  # type: ignore[arg-type]
 
 
-def fit_upload(png: bytes, limit: int) -> tuple[bytes, str, str | None]:
+def fit_upload(png: bytes, limit: int) -> tuple[bytes, str, Text | None]:
     """(data, filename, note): the PNG if it fits, else JPEG, then smaller, until it does."""
     if len(png) <= limit:
         return png, "stylebot.png", None
@@ -60,17 +62,30 @@ def fit_upload(png: bytes, limit: int) -> tuple[bytes, str, str | None]:
     for quality in (92, 85, 75):
         data = jpeg(image, quality)
         if len(data) <= limit:
-            return data, "stylebot.jpg", (f"Saved as JPEG to fit this channel's "
-                                          f"{limit / 2**20:.0f} MB upload limit.")
+            return data, "stylebot.jpg", _("Saved as JPEG to fit this channel's {limit} MB "
+                                           "upload limit.", limit=f"{limit / 2**20:.0f}")
     while max(image.size) > 64:
         image = image.resize((round(image.width * 0.8), round(image.height * 0.8)),
                              Image.Resampling.LANCZOS)
         data = jpeg(image, 85)
         if len(data) <= limit:
             break
-    return data, "stylebot.jpg", (
-        f"Scaled from {original[0]}×{original[1]} to {image.width}×{image.height} and saved as "
-        f"JPEG to fit this channel's {limit / 2**20:.1f} MB upload limit.")
+    return data, "stylebot.jpg", _(
+        "Scaled from {before} to {after} and saved as JPEG to fit this channel's {limit} MB "
+        "upload limit.", before=f"{original[0]}×{original[1]}",
+        after=f"{image.width}×{image.height}", limit=f"{limit / 2**20:.1f}")
+
+
+def rerun_buttons(token: str, language: str) -> discord.ui.View:
+    """The buttons under a result. Their ids name the job, and the clicks are handled by
+    a dynamic item registered at startup (``handlers.rerun``), so they work whatever
+    process posted them."""
+    view = discord.ui.View(timeout=None)
+    for change, label in RERUNS:
+        view.add_item(discord.ui.Button(label=render(label, language),
+                                        custom_id=rerun_id(token, change),
+                                        style=discord.ButtonStyle.secondary))
+    return view
 
 
 def jpeg(image: Image.Image, quality: int) -> bytes:
@@ -80,23 +95,29 @@ def jpeg(image: Image.Image, quality: int) -> bytes:
 
 
 class DiscordStatusView:
-    def __init__(self, target: Target, *, channel: discord.abc.Messageable | None,
-                 choices: Choices, requester: discord.abc.User, upload_limit: int,
-                 buttons: discord.ui.View | None,
-                 token_expires: dt.datetime | None = None) -> None:
+    """A job's status in the requester's language: an interaction's response while its
+    token lives, a channel message after that; then the result with its buttons."""
+
+    def __init__(self, target: Target, start: JobStart, *,
+                 channel: discord.abc.Messageable | None, requester: discord.abc.User,
+                 upload_limit: int, token_expires: dt.datetime | None = None) -> None:
         self.target = target
+        self.start = start
         self.channel = channel
-        self.choices = choices
         self.requester = requester
         self.upload_limit = upload_limit
-        self.buttons = buttons
         self.token_expires = token_expires
         self._text: str | None = None  # an unchanged status is not edited again
 
     @classmethod
-    def for_interaction(cls, interaction: discord.Interaction, **kw: object) -> DiscordStatusView:
-        return cls(InteractionTarget(interaction), channel=interaction.channel,  # type: ignore[arg-type]
-                   token_expires=interaction.expires_at - TOKEN_MARGIN, **kw)
+    def for_interaction(cls, interaction: discord.Interaction,
+                        start: JobStart) -> DiscordStatusView:
+        return cls(InteractionTarget(interaction), start, channel=interaction.channel,  # type: ignore[arg-type]
+                   requester=interaction.user, upload_limit=interaction.filesize_limit,
+                   token_expires=interaction.expires_at - TOKEN_MARGIN)
+
+    def say(self, speech: Speech) -> str:
+        return render(speech, self.start.language)
 
     async def _edit(self, **fields: object) -> None:
         """Edit the status; move to a channel message when the interaction token is done."""
@@ -123,8 +144,13 @@ class DiscordStatusView:
         await target.edit(**fields, attachments=files)
         self.target = target
 
+    async def show_first(self) -> None:
+        """The status as the job is queued (position) or starts."""
+        self._text = self.say(self.start.first)
+        await self._edit(content=self._text)
+
     async def show(self, event: Queued | Started | Progressed) -> None:
-        text = status_text(event)
+        text = self.say(status_text(event))
         if isinstance(event, Progressed) and event.preview_jpeg:
             await self._edit(content=text, attachments=[
                 discord.File(io.BytesIO(event.preview_jpeg), "preview.jpg")])
@@ -135,15 +161,18 @@ class DiscordStatusView:
     async def finished(self, event: Finished) -> None:
         # decoding and re-encoding a large result takes a fraction of a second: not on the loop
         data, filename, note = await asyncio.to_thread(fit_upload, event.png, self.upload_limit)
-        embed = discord.Embed(title="🖼 Done", colour=RESULT_COLOUR,
-                              description=f"{self.choices.summary()}\nfor {self.requester.mention}"
-                              f" · {event.seconds:.0f} s" + (f"\n{note}" if note else ""))
+        description = lines(self.start.settings.summary(),
+                            _("for {who} · {seconds} s", who=self.requester.mention,
+                              seconds=f"{event.seconds:.0f}"), note)
+        embed = discord.Embed(title=self.say(DONE), colour=RESULT_COLOUR,
+                              description=self.say(description))
         embed.set_image(url=f"attachment://{filename}")
-        await self._edit(content=None, embed=embed, view=self.buttons,
+        await self._edit(content=None, embed=embed,
+                         view=rerun_buttons(self.start.token, self.start.language),
                          attachments=[discord.File(io.BytesIO(data), filename)])
 
     async def failed(self, event: Failed) -> None:
-        await self._edit(content=f"⚠️ {event.message}", attachments=[])
+        await self._edit(content=self.say(warning(failure_text(event))), attachments=[])
 
     async def cancelled(self) -> None:
-        await self._edit(content="✖️ Cancelled.", attachments=[])
+        await self._edit(content=self.say(CANCELLED), attachments=[])

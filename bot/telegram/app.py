@@ -24,15 +24,16 @@ from ..config import TelegramConfig
 from ..core.keyed import KeyedLocks
 from ..core.service import Stylebot
 from ..frontend import StartupError
+from ..i18n import LANGUAGES, SOURCE, _, render
 from .common import TelegramState
 from .handlers.help import show_help
 from .handlers.images import on_album, on_image
 from .handlers.jobs import cancel_command, queue_command, swap_command
 from .handlers.rerun import rerun_button
+from .handlers.settings import weights_button, weights_command
 from .handlers.stats import stats_command
 from .handlers.stylize import stylize_command
-from .handlers.unsupported import not_an_image, unknown_command
-from .handlers.weights import weights_button, weights_command
+from .handlers.unsupported import not_an_image, plain_text, unknown_command
 from .media import AlbumCollector
 
 log = logging.getLogger("stylebot.telegram")
@@ -41,14 +42,19 @@ REJECTED = ("Telegram rejected the token or the server address: check [telegram]
             "base_url")
 UNREACHABLE = "Telegram could not be reached at {}: check [telegram] base_url and the network"
 
-COMMANDS = [
-    BotCommand("stylize", "paint a photo in the style of a painting"),
-    BotCommand("weights", "show or change your settings"),
-    BotCommand("queue", "your place in line"),
-    BotCommand("cancel", "stop your picture"),
-    BotCommand("swap", "swap the photo and the painting"),
-    BotCommand("help", "how it works"),
-]
+COMMANDS = (
+    ("stylize", _("paint a photo in the style of a painting")),
+    ("weights", _("show or change your settings")),
+    ("queue", _("your place in line")),
+    ("cancel", _("stop your picture")),
+    ("swap", _("swap the photo and the painting")),
+    ("help", _("how it works")),
+)
+#: shown in an empty chat with the bot (at most 512 characters) and on its profile (120)
+DESCRIPTION = _("🎨 I paint your photo in the style of a painting. Send me a photo, then the "
+                "painting whose style you want — I show my progress and send you the result. "
+                "Works in groups too: /stylize.")
+SHORT_DESCRIPTION = _("Turns your photos into paintings, in the style of any painting you send.")
 
 IMAGES = filters.PHOTO | filters.Document.IMAGE
 
@@ -86,6 +92,7 @@ def build_application(config: TelegramConfig, core: Stylebot) -> Application:
     app.add_handler(MessageHandler(
         filters.Sticker.ALL | filters.VIDEO | filters.ANIMATION | filters.VOICE
         | filters.AUDIO | filters.VIDEO_NOTE | filters.Document.ALL, not_an_image))
+    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.TEXT, plain_text))
     app.add_error_handler(on_error)
     return app
 
@@ -113,7 +120,7 @@ class TelegramFrontend:
         except NetworkError:
             await self._release()
             raise StartupError(UNREACHABLE.format(self.config.base_url)) from None
-        await self.app.bot.set_my_commands(COMMANDS)
+        await self.introduce()
         await self.app.start()
         assert self.app.updater is not None
         if self.config.webhook_url:
@@ -121,6 +128,18 @@ class TelegramFrontend:
         else:
             await self.app.updater.start_polling(allowed_updates=Update.ALL_TYPES)
             log.info("telegram polling", extra={"bot": self.app.bot.username})
+
+    async def introduce(self) -> None:
+        """The command menu and the bot's descriptions, in every shipped language (Telegram
+        shows each user the one for their app's language, English otherwise)."""
+        bot = self.app.bot
+        for language in LANGUAGES:
+            code = None if language == SOURCE else language.split("_")[0]  # ISO 639-1
+            await bot.set_my_commands([BotCommand(name, render(text, language))
+                                       for name, text in COMMANDS], language_code=code)
+            await bot.set_my_description(render(DESCRIPTION, language), language_code=code)
+            await bot.set_my_short_description(render(SHORT_DESCRIPTION, language),
+                                               language_code=code)
 
     async def start_webhook(self) -> None:
         """python-telegram-bot's own webhook server; it answers 403 to any request without

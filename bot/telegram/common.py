@@ -1,9 +1,10 @@
-"""What every Telegram handler needs: the core, ids, per-user locks, and starting a job."""
+"""What every Telegram handler needs: the core, who is talking, answering within the
+chat's budget in the user's language, and the status message of a job."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,12 +15,11 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from ..config import TelegramConfig
-from ..core.choices import Choices
-from ..core.jobs import JobHandle, Owner, PoolError
+from ..core.jobdesk import JobStart, ViewFactory, warning
 from ..core.keyed import KeyedLocks
-from ..core.pictures import Picture
-from ..core.service import Stylebot, Submission
-from ..core.status import SendingBudget, status_text
+from ..core.service import Stylebot
+from ..core.who import Who
+from ..i18n import Speech, _, render
 from .status import TelegramStatusView, patiently
 
 log = logging.getLogger("stylebot.telegram")
@@ -42,30 +42,25 @@ def state(context: ContextTypes.DEFAULT_TYPE) -> TelegramState:
     return context.bot_data["stylebot"]
 
 
-def owner_of(user: User) -> Owner:
-    return Owner(PLATFORM, str(user.id))
-
-
-def chat_key(chat: Chat) -> str:
-    return f"{PLATFORM}:{chat.id}"
-
-
 def is_group(chat: Chat) -> bool:
     return chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
-
-
-def pending_key(message: Message) -> tuple[str, str, str]:
-    assert message.from_user is not None
-    return (PLATFORM, str(message.chat_id), str(message.from_user.id))
 
 
 def mention(user: User) -> str:
     return f"@{user.username}" if user.username else user.first_name
 
 
-async def choices_for(context: ContextTypes.DEFAULT_TYPE, user: User, chat: Chat) -> Choices:
-    chat_id = chat.id if is_group(chat) else None
-    return await state(context).core.choices(owner_of(user), chat_id)
+def who_of(user: User, chat: Chat) -> Who:
+    group = is_group(chat)
+    return Who(PLATFORM, str(user.id), str(chat.id), group, locale=user.language_code,
+               mention=mention(user) if group else "", community=str(chat.id) if group else "")
+
+
+def sender(message: Message) -> Who:
+    """Who sent ``message`` (a handler's first line: messages without a sender are
+    channel posts, which the bot ignores)."""
+    assert message.from_user is not None
+    return who_of(message.from_user, message.chat)
 
 
 def throttled(context: ContextTypes.DEFAULT_TYPE) -> Callable[[], None]:
@@ -73,17 +68,16 @@ def throttled(context: ContextTypes.DEFAULT_TYPE) -> Callable[[], None]:
     return lambda: state(context).core.metrics.throttled(PLATFORM)
 
 
-def sending(context: ContextTypes.DEFAULT_TYPE, chat: Chat) -> SendingBudget:
-    """The chat's sending budget: every message and edit to the chat goes through it."""
-    return state(context).core.limits.sending(chat_key(chat), is_group(chat))
-
-
-async def reply(context: ContextTypes.DEFAULT_TYPE, message: Message, text: str,
-                **kwargs: Any) -> Message | None:
-    """Answer ``message`` within the chat's budget, waiting out 429s; other refusals from
-    Telegram (the user blocked the bot, the chat is gone) are logged, not raised."""
+async def reply(context: ContextTypes.DEFAULT_TYPE, message: Message, speech: Speech, *,
+                who: Who | None = None, **kwargs: Any) -> Message | None:
+    """Answer ``message`` in its sender's language (or ``who``'s), within the chat's
+    budget, waiting out 429s; other refusals from Telegram (the user blocked the bot, the
+    chat is gone) are logged, not raised."""
+    who = who or sender(message)
+    core = state(context).core
+    text = await core.say(who, speech)
     try:
-        async with sending(context, message.chat):
+        async with core.sending(who):
             return await patiently(lambda: message.reply_text(
                 text, reply_parameters=ReplyParameters(message.message_id,
                                                        allow_sending_without_reply=True),
@@ -93,47 +87,35 @@ async def reply(context: ContextTypes.DEFAULT_TYPE, message: Message, text: str,
         return None
 
 
-async def notice(context: ContextTypes.DEFAULT_TYPE, message: Message, text: str) -> None:
+async def notice(context: ContextTypes.DEFAULT_TYPE, message: Message, speech: Speech) -> None:
     """Explain a refusal, but only a few times per user per half minute (flood guard)."""
-    user = message.from_user
-    key = f"{PLATFORM}:{user.id if user else message.chat_id}"
-    if state(context).core.notices.allow(key):
-        await reply(context, message, text)
+    if state(context).core.notice_allowed(sender(message)):
+        await reply(context, message, speech)
 
 
-async def start_job(context: ContextTypes.DEFAULT_TYPE, message: Message, user: User,
-                    content: Picture, style: Picture, *,
-                    choices: Choices | None = None, reply_to: int | None = None
-                    ) -> JobHandle | None:
-    """Queue a job; its status and result answer ``reply_to`` (default: ``message``)."""
-    reply_to = reply_to or message.message_id
-    core = state(context).core
-    choices = choices or await choices_for(context, user, message.chat)
-    submission = Submission(owner_of(user), chat_key(message.chat), is_group(message.chat),
-                            content, style, choices)
+def status_view(context: ContextTypes.DEFAULT_TYPE, message: Message) -> ViewFactory:
+    """A job's status: a photo replying to ``message`` (or to the job's ``reply_to``),
+    edited with progress and previews, then the result."""
 
-    async def make_view(handle: JobHandle, token: str) -> TelegramStatusView:
-        budget = sending(context, message.chat)
+    async def make(start: JobStart) -> TelegramStatusView:
+        reply_to = start.reply_to or message.message_id
+        budget = state(context).core.sending(start.who)
         async with budget:
             status = await patiently(lambda: message.reply_photo(
-                content.thumbnail, caption=status_text(core.initial_status(handle)),
+                start.thumbnail, caption=render(start.first, start.language),
                 reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True)),
                 on_wait=throttled(context))
-        return TelegramStatusView(context.bot, status, budget, reply_to=reply_to,
-                                  choices=choices, token=token,
-                                  requester=mention(user) if is_group(message.chat) else None)
+        return TelegramStatusView(context.bot, status, budget, start, reply_to=reply_to)
 
+    return make
+
+
+async def submission(action: Awaitable[Speech | None]) -> Speech | None:
+    """Await a core action that may start a job: None if it did, else what to tell the
+    user (why not, or what is missing)."""
     try:
-        handle = await core.start(submission, make_view)
-    except PoolError as exc:
-        await reply(context, message, f"⚠️ {exc}")
-        return None
+        return await action
     except TelegramError:
-        log.warning("could not post a status message", exc_info=True,
-                    extra={"chat": message.chat_id})
-        await reply(context, message, "⚠️ Telegram didn't let me answer just now. Please send the "
-                    "pictures again in a minute.")
-        return None
-    log.info("job submitted", extra={"job": handle.id, "user": user.id, "chat": message.chat_id,
-                                     "preset": choices.preset, "size": choices.size})
-    return handle
+        log.warning("could not post a status message", exc_info=True)
+        return warning(_("Telegram didn't let me answer just now. Please send the pictures "
+                         "again in a minute."))

@@ -16,16 +16,15 @@ from telegram.error import TelegramError
 
 from nst_engine import FileTooLargeError
 
-from ..core.jobs import Owner
 from ..core.pictures import Picture
 from ..core.service import Stylebot
-from ..core.uploads import DownloadError, max_upload_bytes
+from ..core.uploads import DownloadError, too_large
+from ..core.who import Who
 
 log = logging.getLogger("stylebot.telegram")
 
 #: getFile refuses files above this on the public Bot API (a local server has no limit)
 BOT_API_DOWNLOAD_LIMIT = 20 * 1024 * 1024
-UNLIMITED = float("inf")
 #: seconds a whole download may take
 DOWNLOAD_TIMEOUT = 60.0
 
@@ -63,8 +62,8 @@ def addressed_to_bot(message: Message, bot_id: int, username: str) -> bool:
     return False
 
 
-async def download_picture(message: Message, owner: Owner, core: Stylebot,
-                           client: httpx.AsyncClient, what: str, *, local_mode: bool) -> Picture:
+async def download_picture(message: Message, who: Who, core: Stylebot,
+                           client: httpx.AsyncClient, *, local_mode: bool) -> Picture:
     """The message's picture, downloaded with a byte cap and decoded in the sandbox;
     raises ``InputImageError``."""
     if message.photo:
@@ -72,33 +71,33 @@ async def download_picture(message: Message, owner: Owner, core: Stylebot,
     else:
         assert message.document is not None
         attachment = message.document
-    limit = min(max_upload_bytes(core.config.limits),
-                UNLIMITED if local_mode else BOT_API_DOWNLOAD_LIMIT)
+    limit = core.uploads.max_bytes if local_mode else min(core.uploads.max_bytes,
+                                                          BOT_API_DOWNLOAD_LIMIT)
     if attachment.file_size and attachment.file_size > limit:
-        error = too_large(what, attachment.file_size, limit)
-        core.refused(error)
+        error = too_large(attachment.file_size, limit)
+        core.uploads.refused(error)
         raise error
     try:
         file = await attachment.get_file()
-        data = await read_capped(file, limit, client, what, local_mode=local_mode)
+        data = await read_capped(file, limit, client, local_mode=local_mode)
     except FileTooLargeError as error:
-        core.refused(error)
+        core.uploads.refused(error)
         raise
     except (TelegramError, httpx.HTTPError, OSError) as exc:
         log.warning("download failed", extra={"chat": message.chat_id,
                                               "error": type(exc).__name__})
-        raise DownloadError(what) from None
-    return await core.decode(owner, data, what)
+        raise DownloadError("download failed") from None
+    return await core.uploads.decode(who, data)
 
 
-async def read_capped(file: File, limit: int, client: httpx.AsyncClient, what: str, *,
+async def read_capped(file: File, limit: int, client: httpx.AsyncClient, *,
                       local_mode: bool) -> bytes:
     """The file's bytes, never more than ``limit``: Telegram's ``file_size`` is optional,
     so the cap counts the bytes actually received."""
     if file.file_path is None:
-        raise DownloadError(what)
+        raise DownloadError("no file path")
     if local_mode:  # a local Bot API server hands out paths on its own disk
-        return await asyncio.to_thread(read_local, Path(file.file_path), limit, what)
+        return await asyncio.to_thread(read_local, Path(file.file_path), limit)
     url = urlsplit(file.file_path)
     async with asyncio.timeout(DOWNLOAD_TIMEOUT), client.stream(
             "GET", urlunsplit(url._replace(path=quote(url.path)))) as response:
@@ -107,24 +106,16 @@ async def read_capped(file: File, limit: int, client: httpx.AsyncClient, what: s
         async for chunk in response.aiter_bytes():
             data += chunk
             if len(data) > limit:
-                raise too_large(what, len(data), limit, at_least=True)
+                raise too_large(len(data), limit, at_least=True)
     return bytes(data)
 
 
-def read_local(path: Path, limit: int, what: str) -> bytes:
+def read_local(path: Path, limit: int) -> bytes:
     with path.open("rb") as handle:
         data = handle.read(limit + 1)
     if len(data) > limit:
-        raise too_large(what, len(data), limit, at_least=True)
+        raise too_large(len(data), limit, at_least=True)
     return data
-
-
-def too_large(what: str, size: int, limit: float, *, at_least: bool = False) -> FileTooLargeError:
-    more = "over " if at_least else ""
-    return FileTooLargeError(
-        f"The {what} is {more}{size / 2**20:.1f} MB; I can take at most {limit / 2**20:.0f} "
-        "MB. Send it as a photo (Telegram shrinks those) or a smaller file.",
-        what=what, size=size, limit=int(limit))
 
 
 class AlbumCollector:

@@ -22,9 +22,18 @@ from telegram import (
 )
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
-from ..core.choices import Choices
-from ..core.jobs import Failed, Finished, Progressed, Queued, Started
-from ..core.status import RateLimited, SendingBudget, Undeliverable, Unreachable, status_text
+from ..core.jobdesk import RERUNS, JobStart, done_text, rerun_id, warning
+from ..core.jobs import Failed, Finished, Progressed, Queued, Started, failure_text
+from ..core.status import (
+    CANCELLED,
+    FULL_RESOLUTION,
+    RateLimited,
+    SendingBudget,
+    Undeliverable,
+    Unreachable,
+    status_text,
+)
+from ..i18n import Speech, render
 
 log = logging.getLogger("stylebot.telegram")
 T = TypeVar("T")
@@ -87,24 +96,23 @@ async def patiently(call: Callable[[], Awaitable[T]], *,
     return await call()
 
 
-def rerun_buttons(token: str) -> InlineKeyboardMarkup:
+def rerun_buttons(token: str, language: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[
-        InlineKeyboardButton("💪 Stronger", callback_data=f"rr:{token}:stronger"),
-        InlineKeyboardButton("🪶 Weaker", callback_data=f"rr:{token}:weaker"),
-        InlineKeyboardButton("🎨 Keep colours", callback_data=f"rr:{token}:keep_colors"),
-    ]])
+        InlineKeyboardButton(render(label, language), callback_data=rerun_id(token, change))
+        for change, label in RERUNS]])
 
 
 class TelegramStatusView:
-    def __init__(self, bot: Bot, status: Message, sending: SendingBudget, *, reply_to: int,
-                 choices: Choices, token: str, requester: str | None) -> None:
+    """One status message per job: a photo whose caption and picture are edited in place,
+    in the requester's language; then the result, replying to their message."""
+
+    def __init__(self, bot: Bot, status: Message, sending: SendingBudget, start: JobStart, *,
+                 reply_to: int) -> None:
         self.bot = bot
         self.status = status
         self.sending = sending  # the chat's budget, shared with every other job there
+        self.start = start
         self.reply_to = reply_to
-        self.choices = choices
-        self.token = token
-        self.requester = requester  # named in group captions, so everyone sees whose it is
         self._result_sent = False
         self._document_sent = False
         self._way = 0  # how far down photo → JPEG → document the result has had to go
@@ -114,8 +122,11 @@ class TelegramStatusView:
     def chat_id(self) -> int:
         return self.status.chat_id
 
+    def say(self, speech: Speech) -> str:
+        return render(speech, self.start.language)
+
     async def show(self, event: Queued | Started | Progressed) -> None:
-        caption = status_text(event)
+        caption = self.say(status_text(event))
         preview = event.preview_jpeg if isinstance(event, Progressed) else None
         if preview is None and caption == self._caption:
             return  # it would cost a message from the chat's budget to change nothing
@@ -129,10 +140,6 @@ class TelegramStatusView:
                     chat_id=self.chat_id, message_id=self.status.message_id, caption=caption)
         self._caption = caption
 
-    def caption(self, event: Finished) -> str:
-        who = f" for {self.requester}" if self.requester else ""
-        return f"🖼 Done{who} in {event.seconds:.0f} s · {self.choices.summary()}"
-
     async def finished(self, event: Finished) -> None:
         reply = ReplyParameters(message_id=self.reply_to, allow_sending_without_reply=True)
         if not self._result_sent:  # a retry after a 429 must not post the result twice
@@ -144,7 +151,7 @@ class TelegramStatusView:
                     await self.bot.send_document(
                         self.chat_id, event.png, reply_parameters=reply,
                         filename=f"stylebot-{event.width}x{event.height}.png",
-                        caption="Full resolution")
+                        caption=self.say(FULL_RESOLUTION))
             except BadRequest:  # the photo arrived; the full-size copy is a bonus
                 log.warning("telegram refused the full-resolution file", exc_info=True,
                             extra={"chat": self.chat_id})
@@ -154,41 +161,39 @@ class TelegramStatusView:
     async def _send_result(self, event: Finished, reply: ReplyParameters) -> None:
         """Photo, else a JPEG photo within Telegram's photo limits, else a file: Telegram
         refuses some photos (dimensions, size) that it takes as JPEGs or documents."""
+        caption = self.say(done_text(self.start, event))
+        buttons = rerun_buttons(self.start.token, self.start.language)
         ways = ("photo", "jpeg", "document")
         while self._way < len(ways):
             way = ways[self._way]
             try:
-                if way == "photo" and len(event.png) <= PHOTO_MAX_BYTES:
-                    await self._send_photo(event.png, event, reply)
-                    return
-                if way == "jpeg":
-                    await self._send_photo(await asyncio.to_thread(photo_jpeg, event.png),
-                                           event, reply)
-                    return
-                if way == "document":
-                    async with self.sending, telegram_call():
+                async with self.sending, telegram_call():
+                    if way == "photo" and len(event.png) <= PHOTO_MAX_BYTES:
+                        await self.bot.send_photo(self.chat_id, event.png, caption=caption,
+                                                  reply_parameters=reply, reply_markup=buttons)
+                        return
+                    if way == "jpeg":
+                        await self.bot.send_photo(
+                            self.chat_id, await asyncio.to_thread(photo_jpeg, event.png),
+                            caption=caption, reply_parameters=reply, reply_markup=buttons)
+                        return
+                    if way == "document":
                         await self.bot.send_document(
-                            self.chat_id, event.png, caption=self.caption(event),
+                            self.chat_id, event.png, caption=caption,
                             filename=f"stylebot-{event.width}x{event.height}.png",
-                            reply_parameters=reply, reply_markup=rerun_buttons(self.token))
-                    return
+                            reply_parameters=reply, reply_markup=buttons)
+                        return
             except BadRequest as exc:
                 log.warning("telegram refused the result; trying another way", extra={
                     "chat": self.chat_id, "way": way, "error": exc.message})
             self._way += 1
         raise Undeliverable("photo, JPEG and document were all refused")
 
-    async def _send_photo(self, data: bytes, event: Finished, reply: ReplyParameters) -> None:
-        async with self.sending, telegram_call():
-            await self.bot.send_photo(self.chat_id, data, caption=self.caption(event),
-                                      reply_parameters=reply,
-                                      reply_markup=rerun_buttons(self.token))
-
     async def failed(self, event: Failed) -> None:
-        await self._replace_status(f"⚠️ {event.message}")
+        await self._replace_status(self.say(warning(failure_text(event))))
 
     async def cancelled(self) -> None:
-        await self._replace_status("✖️ Cancelled.")
+        await self._replace_status(self.say(CANCELLED))
 
     async def _replace_status(self, text: str) -> None:
         async with self.sending, telegram_call():

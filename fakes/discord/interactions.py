@@ -124,7 +124,7 @@ class InteractionsMixin(MessagesMixin):
             "channel_id": channel["id"],
             "token": "aW50ZXJhY3Rpb246" + secrets.token_urlsafe(48),
             "version": 1,
-            "locale": "en-US",
+            "locale": self.locales.get(user["id"], "en-US"),
             "entitlements": [],
             "entitlement_sku_ids": [],
             "attachment_size_limit": self._upload_limit(channel),

@@ -42,6 +42,7 @@ class DiscordState:
         self.gateway_query: dict[str, str] = {}  # query of the latest gateway connection
         self._last_id = 0
         self._users: dict[str, JSON] = {self.bot_user["id"]: self.bot_user}
+        self.locales: dict[str, str] = {}  # user id -> their client's locale
         self._app_owner = self.add_user("app-owner")
         self._guilds: dict[str, JSON] = {}
         self._channels: dict[str, JSON] = {}
@@ -95,9 +96,12 @@ class DiscordState:
             user["bot"] = True
         return user
 
-    def add_user(self, name: str) -> JSON:
+    def add_user(self, name: str, *, locale: str = "en-US") -> JSON:
+        """A user; ``locale`` is their Discord client's language, sent with each of their
+        interactions (e.g. "de", "pt-BR")."""
         user = self._user_object(self._snowflake(), name)
         self._users[user["id"]] = user
+        self.locales[user["id"]] = locale
         return user
 
     def _guild(self, guild_id: str | None) -> JSON:

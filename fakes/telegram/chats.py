@@ -35,12 +35,14 @@ class ChatsMixin(TelegramState):
         """The bot as a User dict, e.g. for ``set_admin(chat, tg.bot_user)``."""
         return dict(self._bot_user)
 
-    def user(self, user_id: int, first_name: str, username: str | None = None) -> JSON:
-        """Register a human user and return it as a Bot API User."""
+    def user(self, user_id: int, first_name: str, username: str | None = None, *,
+             language_code: str = "en") -> JSON:
+        """Register a human user and return it as a Bot API User; ``language_code`` is
+        their app's language, as Telegram reports it (an IETF tag such as "ru", "pt-br")."""
         user: JSON = {"id": user_id, "is_bot": False, "first_name": first_name}
         if username:
             user["username"] = username
-        user["language_code"] = "en"
+        user["language_code"] = language_code
         self._users[user_id] = user
         return dict(user)
 
@@ -147,6 +149,25 @@ class ChatsMixin(TelegramState):
 
     def _get_my_commands(self, params: JSON, _uploads: Uploads) -> list[JSON]:
         return copy.deepcopy(self._commands.get(_commands_key(params), []))
+
+    def commands_for(self, language_code: str = "") -> list[JSON]:
+        """The command menu the bot set for users of ``language_code`` (default scope)."""
+        return copy.deepcopy(self._commands.get(_commands_key(
+            {"language_code": language_code}), []))
+
+    def _set_my_description(self, params: JSON, _uploads: Uploads) -> bool:
+        text = str(params.get("description") or "")
+        if len(text) > 512:
+            raise ApiError(400, "Bad Request: description is too long")
+        self.descriptions[str(params.get("language_code") or "")] = text
+        return True
+
+    def _set_my_short_description(self, params: JSON, _uploads: Uploads) -> bool:
+        text = str(params.get("short_description") or "")
+        if len(text) > 120:
+            raise ApiError(400, "Bad Request: short description is too long")
+        self.short_descriptions[str(params.get("language_code") or "")] = text
+        return True
 
     def _delete_my_commands(self, params: JSON, _uploads: Uploads) -> bool:
         self._commands.pop(_commands_key(params), None)

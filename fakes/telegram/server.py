@@ -48,6 +48,8 @@ class FakeTelegram(
             "getupdates": self._get_updates,
             "setmycommands": self._set_my_commands,
             "getmycommands": self._get_my_commands,
+            "setmydescription": self._set_my_description,
+            "setmyshortdescription": self._set_my_short_description,
             "deletemycommands": self._delete_my_commands,
             "getfile": self._get_file,
             "sendmessage": self._send_message,

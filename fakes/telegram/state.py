@@ -66,6 +66,9 @@ class TelegramState:
         self._callback_chats: dict[str, int] = {}
         self._answered_callbacks: set[str] = set()
         self._commands: dict[tuple[str, str], list[JSON]] = {}
+        self.descriptions: dict[str, str] = {}
+        """The bot's description per language code ("" for the default)."""
+        self.short_descriptions: dict[str, str] = {}
 
         self._update_seq = itertools.count(100_000_001)
         self._pending: list[JSON] = []

@@ -14,9 +14,10 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 from PIL import Image
 
-from bot.config import BotConfig, DefaultsConfig, LimitsConfig, PoolConfig, Secret, TelegramConfig
+from bot.config import BotConfig, LimitsConfig, PoolConfig, Secret, TelegramConfig
 from bot.core.pool import LocalJobPool
 from bot.core.service import Stylebot
+from bot.core.settings import UserSettings
 from bot.core.store import SettingsStore
 from bot.discord.app import DiscordFrontend
 from bot.runner import Frontend, assembled
@@ -45,7 +46,7 @@ def small_config(tmp_path: Path, weights: str, **overrides: Any) -> BotConfig:
             workers=1, max_queue=4, job_timeout=120, shutdown_grace=1.0, weights=weights, threads=1
         ),
         limits=LimitsConfig(max_size=256, submissions_per_minute=30),
-        defaults=DefaultsConfig(size=64, steps=6),
+        defaults=UserSettings(size=64, steps=6),
         progress_interval=1.0,
         group_progress_interval=3.0,
         database=tmp_path / "settings.sqlite3",

@@ -1,7 +1,7 @@
 """A user sends pictures: one by one, as an album, or as a reply to another picture.
 
-Images are decoded as they arrive (so a bad file is reported at once) and wait, per
-chat and user, for their partner; a complete pair becomes a job.
+Images are downloaded and decoded as they arrive (so a bad file is reported at once) and
+wait, per chat and user, for their partner; a complete pair becomes a job.
 """
 
 from __future__ import annotations
@@ -15,22 +15,17 @@ from telegram.ext import ContextTypes
 
 from nst_engine import InputImageError
 
-from ...core.pending import PendingPair, role_from_text
+from ...core.jobdesk import SLOW_DOWN, warning
+from ...core.pairs import Offered, role_from_text
 from ...core.pictures import Picture
-from ...core.service import SLOW_DOWN
-from ..common import (
-    is_group,
-    mention,
-    notice,
-    owner_of,
-    pending_key,
-    reply,
-    start_job,
-    state,
-)
+from ...core.uploads import refusal
+from ...i18n import _
+from ..common import notice, reply, sender, state, status_view, submission
 from ..media import addressed_to_bot, download_picture, has_image
 
 Answer = Callable[[], Awaitable[object]]
+ALBUM_TRIMMED = _("I used the first two pictures of the album: the first as the photo, the "
+                  "second as the painting.")
 
 
 async def on_image(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -50,30 +45,37 @@ async def take_images(messages: list[Message], context: ContextTypes.DEFAULT_TYP
     first = messages[0]
     if not any(addressed_to_bot(m, context.bot.id, context.bot.username) for m in messages):
         return
-    key = pending_key(first)
+    who = sender(first)
+    core = state(context).core
     # Answers wait until the user's lock is released: a reply held up by a 429 must not
     # hold up their next picture or their /cancel.
     answers: list[Answer] = []
     if len(messages) > 2:  # only two are used, so only two are downloaded
-        answers.append(partial(reply, context, messages[2], "I used the first two pictures "
-                               "of the album: the first as the photo, the second as the painting."))
+        answers.append(partial(reply, context, messages[2], ALBUM_TRIMMED))
     # Holding the lock from before the download keeps the user's images (and commands
     # such as /cancel, which take it too) in the order they were sent.
-    async with state(context).locks(key):
+    async with state(context).locks(who.pair_key):
         replied = photo_replied_to(first, context.bot.id)
         if replied is not None:  # a picture sent as a reply to a photo: that is the content
             content, style, *rest = await fetch(context, [replied, *messages[:2]], answers)
             if content is not None and style is not None:
-                await start_job(context, first, first.from_user, content, style)
+                answer = await submission(core.jobs.submit(who, content, style,
+                                                           status_view(context, first)))
+                if answer is not None:
+                    answers.append(partial(reply, context, first, answer))
             used = list(zip(messages[1:2], rest, strict=True))
         else:
             used = list(zip(messages[:2], await fetch(context, messages[:2], answers),
                             strict=True))
-        images = [(message, picture) for message, picture in used if picture is not None]
-        if images:
-            await pair_up(context, key, images, answers)
-    for answer in answers:
-        await answer()
+        offered = [Offered(picture, role_from_text(message.caption), message.message_id)
+                   for message, picture in used if picture is not None]
+        if offered:
+            last = next(m for m, p in reversed(used) if p is not None)
+            answer = await submission(core.pairs.take(who, offered, status_view(context, last)))
+            if answer is not None:
+                answers.append(partial(reply, context, last, answer))
+    for answer_later in answers:
+        await answer_later()
 
 
 async def fetch(context: ContextTypes.DEFAULT_TYPE, messages: list[Message],
@@ -83,37 +85,17 @@ async def fetch(context: ContextTypes.DEFAULT_TYPE, messages: list[Message],
     st = state(context)
     pictures: list[Picture | None] = []
     for index, message in enumerate(messages):
-        owner = owner_of(message.from_user) if message.from_user else None
-        if owner is None or not st.core.may_upload(owner):
-            answers.append(partial(notice, context, message, f"⚠️ {SLOW_DOWN}"))
+        who = sender(message)
+        if not st.core.uploads.allow(who):
+            answers.append(partial(notice, context, message, warning(SLOW_DOWN)))
             return pictures + [None] * (len(messages) - index)
-        what = "photo" if index == 0 and len(messages) > 1 else "picture"
         try:
-            pictures.append(await download_picture(message, owner, st.core, st.downloads, what,
+            pictures.append(await download_picture(message, who, st.core, st.downloads,
                                                    local_mode=st.config.local_mode))
         except InputImageError as exc:
-            answers.append(partial(notice, context, message, f"⚠️ {exc}"))
+            answers.append(partial(notice, context, message, warning(refusal(exc))))
             pictures.append(None)
     return pictures
-
-
-async def pair_up(context: ContextTypes.DEFAULT_TYPE, key: tuple[str, str, str],
-                  images: list[tuple[Message, Picture]], answers: list[Answer]) -> None:
-    """Add the pictures to the user's pending pair; a complete pair becomes a job."""
-    pending = state(context).core.pending
-    pair: PendingPair | None = None
-    for message, picture in images:
-        pair = pending.add(key, picture, role_from_text(message.caption),
-                           order=message.message_id)
-    assert pair is not None
-    last = images[-1][0]
-    if pair.complete:
-        pending.pop(key)
-        assert pair.content is not None and pair.style is not None
-        await start_job(context, last, last.from_user, pair.content, pair.style,
-                        reply_to=pair.reply_to)
-    else:
-        answers.append(partial(ask_for_missing, context, last, pair))
 
 
 def photo_replied_to(message: Message, bot_id: int) -> Message | None:
@@ -123,19 +105,6 @@ def photo_replied_to(message: Message, bot_id: int) -> Message | None:
             or replied.from_user.id == bot_id:
         return None
     return replied
-
-
-async def ask_for_missing(context: ContextTypes.DEFAULT_TYPE, message: Message,
-                          pair: PendingPair) -> None:
-    group = is_group(message.chat)
-    how = " Reply to this message with it." if group else ""
-    who = f"{mention(message.from_user)}: " if group else ""
-    if pair.missing == "style":
-        text = (f"{who}Got the photo 👍 Now send the painting whose style you want.{how} "
-                "(/swap if I mixed them up.)")
-    else:
-        text = f"{who}Got the painting 🎨 Now send the photo to paint.{how}"
-    await reply(context, message, text)
 
 
 async def on_album(messages: list[Message], context: ContextTypes.DEFAULT_TYPE) -> None:

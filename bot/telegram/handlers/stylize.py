@@ -6,9 +6,13 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from ..common import is_group, mention, pending_key, reply, state
+from ...i18n import _
+from ..common import reply, sender, state
 from ..media import has_image
-from .images import Answer, ask_for_missing, fetch, take_images
+from .images import Answer, fetch, take_images
+
+PRIVATE_PROMPT = _("Send me a photo, then the painting whose style you want (or both at once "
+                   "as an album).")
 
 
 async def stylize_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -18,25 +22,22 @@ async def stylize_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if has_image(message):  # a picture captioned /stylize
         await take_images([message], context)
         return
-    st = state(context)
+    who = sender(message)
     replied = message.reply_to_message
-    if has_image(replied):  # /stylize as a reply to a photo: that photo is the content
-        assert replied is not None
+    if replied is not None and has_image(replied):  # that photo is the content
         answers: list[Answer] = []
-        key = pending_key(message)
-        async with st.locks(key):
+        async with state(context).locks(who.pair_key):
             [photo] = await fetch(context, [replied], answers)
-            pair = (st.core.pending.add(key, photo, "content", order=replied.message_id)
+            held = (state(context).core.pairs.hold_photo(who, photo, replied.message_id)
                     if photo is not None else None)
         for answer in answers:
             await answer()
-        if pair is not None:
-            await ask_for_missing(context, message, pair)
+        if held is not None:
+            await reply(context, message, held)
         return
-    if is_group(message.chat):
-        await reply(context, message, f"{mention(message.from_user)}: reply to this message "
-                    "with two pictures — first the photo, then the painting whose style you want "
-                    "(or both at once as an album).")
+    if who.group:
+        await reply(context, message, _(
+            "{who}: reply to this message with two pictures — first the photo, then the "
+            "painting whose style you want (or both at once as an album).", who=who.mention))
     else:
-        await reply(context, message, "Send me a photo, then the painting whose style you want "
-                    "(or both at once as an album).")
+        await reply(context, message, PRIVATE_PROMPT)

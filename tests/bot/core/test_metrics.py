@@ -33,7 +33,7 @@ async def test_metrics_endpoint_and_stats_for_owners(tmp_path: Path,
         mark = fake.mark()
         fake.send_album(user_chat, user, [PHOTO, PAINTING])
         await fake.wait_for_call("sendPhoto", since=mark)  # the status message
-        fake.fail_next("editMessageMedia", retry_after=1)  # one 429 on a progress edit
+        fake.fail_next("sendPhoto", retry_after=1)  # one 429, on the result
         await fake.wait_for_call("sendPhoto", lambda c: "Done" in c.params.get("caption", ""),
                                  since=mark, timeout=60)
         finished = 'stylebot_jobs_total{outcome="finished"} 1.0'

@@ -16,6 +16,7 @@ from PIL import Image
 from bot.config import PoolConfig
 from bot.core import pool as pool_module
 from bot.core.jobs import (
+    FAILURES,
     Cancelled,
     Failed,
     Finished,
@@ -28,9 +29,11 @@ from bot.core.jobs import (
     QueueFull,
     Started,
     UserBusy,
+    failure_text,
 )
 from bot.core.pictures import Picture
-from bot.core.pool import UNAVAILABLE, LocalJobPool
+from bot.core.pool import LocalJobPool
+from bot.i18n import render
 from nst_engine import Settings
 from tests.conftest import gradient_image, stripes_image
 
@@ -87,8 +90,9 @@ async def test_queue_positions_update_and_the_queue_is_bounded(
     running = await pool.submit(spec(random_weights_path, "a", steps=300))
     waiting = [await pool.submit(spec(random_weights_path, u, steps=2)) for u in "bcd"]
     assert [pool.position(h) for h in (running, *waiting)] == [0, 1, 2, 3]
-    with pytest.raises(QueueFull, match="3 pictures waiting"):
+    with pytest.raises(QueueFull) as full:
         await pool.submit(spec(random_weights_path, "e"))
+    assert "3 pictures waiting" in render(full.value.text, "en")
     assert pool.stats().waiting == 3
     pool.cancel_owner(Owner("test", "a"))
     results = [await outcome(h) for h in waiting]
@@ -102,8 +106,9 @@ async def test_per_user_limit_is_one_running_plus_one_waiting(
 ) -> None:
     first = await pool.submit(spec(random_weights_path, "same", steps=300))
     await pool.submit(spec(random_weights_path, "same", steps=2))
-    with pytest.raises(UserBusy, match="/cancel"):
+    with pytest.raises(UserBusy) as busy:
         await pool.submit(spec(random_weights_path, "same"))
+    assert "/cancel" in render(busy.value.text, "en")
     other = await pool.submit(spec(random_weights_path, "someone-else", steps=2))
     assert pool.position(other) == 2
     assert len(pool.cancel_owner(first.owner)) == 2
@@ -137,7 +142,7 @@ async def test_a_killed_worker_fails_only_its_job_and_is_replaced(
     os.kill(pool.workers[0].process.pid, signal.SIGKILL)
     events = await outcome(victim)
     assert isinstance(events[-1], Failed) and events[-1].reason == "crash"
-    assert "stopped unexpectedly" in events[-1].message
+    assert "stopped unexpectedly" in render(failure_text(events[-1]), "en")
     bystander = await outcome(queued, timeout=120)
     assert isinstance(bystander[-1], Finished)  # a fresh worker picked it up
 
@@ -165,7 +170,7 @@ async def test_shutdown_tells_waiting_users_and_leaves_no_processes(
     await p.shutdown(grace=0.2)
     assert isinstance(waiting.outcome, Failed) and waiting.outcome.reason == "shutdown"
     assert isinstance(running.outcome, Failed)
-    assert "restarted while painting" in running.outcome.message  # the truth: it had started
+    assert running.outcome.reason == "cut_off"  # the truth: it had started
     assert not any(proc.is_alive() for proc in processes)
     with pytest.raises(PoolClosed):
         await p.submit(spec(random_weights_path))
@@ -179,7 +184,7 @@ async def test_missing_weights_fail_the_job_without_leaking_paths(
     )
     events = await outcome(await pool.submit(bad))
     assert isinstance(events[-1], Failed) and events[-1].reason == "unavailable"
-    assert "/no/such" not in events[-1].message
+    assert "/no/such" not in render(failure_text(events[-1]), "en")
     follow_up = await outcome(await pool.submit(spec(random_weights_path, steps=2)))
     assert isinstance(follow_up[-1], Finished)  # the worker survived
 
@@ -245,7 +250,8 @@ async def test_a_failed_warm_up_is_told_without_internals_and_heals(
         assert p.fatal and "secret-dir" in p.fatal  # the log and health see why
         with pytest.raises(PoolClosed) as refused:
             await p.submit(spec(weights))
-        assert str(refused.value) == UNAVAILABLE and "secret-dir" not in str(refused.value)
+        text = render(refused.value.text, "en")
+        assert refused.value.text == FAILURES["unavailable"] and "secret-dir" not in text
         torch.save(random_vgg19_state(), weights)  # the operator fixes the file
         for _ in range(400):
             if p.fatal is None and p.workers[0].ready:
@@ -270,7 +276,7 @@ async def test_waiting_jobs_fail_when_no_painter_can_take_them(
             break
     os.kill(pool.workers[0].process.pid, signal.SIGKILL)
     events = await outcome(waiting, timeout=30)
-    assert isinstance(events[-1], Failed) and events[-1].message == UNAVAILABLE
+    assert isinstance(events[-1], Failed) and events[-1].reason == "unavailable"
 
 
 async def test_the_cancel_grace_grows_with_the_step_time(

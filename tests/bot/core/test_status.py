@@ -26,6 +26,7 @@ from bot.core.status import (
     follow,
     status_text,
 )
+from bot.i18n import render
 from nst_engine import Settings
 
 
@@ -117,7 +118,11 @@ async def test_sending_budget_is_per_chat_and_overall() -> None:
 
 
 def test_status_text_says_where_the_job_is() -> None:
-    assert status_text(Queued(position=1, waiting=3)) == "⏳ In the queue: you're next."
-    assert status_text(Queued(position=3, waiting=4)) == "⏳ In the queue: position 3 of 4."
-    text = status_text(progressed(5))
+    def say(event: object) -> str:
+        return render(status_text(event), "en")  # type: ignore[arg-type]
+
+    assert say(Queued(position=1, waiting=3)) == "⏳ In the queue: you're next."
+    assert say(Queued(position=3, waiting=4)) == "⏳ In the queue: position 3 of 4."
+    text = say(progressed(5))
     assert "50%" in text and "~5 s left" in text
+    assert render(status_text(progressed(5)), "de") != text  # every status is translated

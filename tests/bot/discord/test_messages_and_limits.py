@@ -238,7 +238,7 @@ async def test_refusals_in_the_channel_are_flood_guarded(dcbot: RunningBot, worl
     for _ in range(10):
         await fake.send_message(world.bob, world.channel, "", mention_bot=True,
                                 attachments=[junk, junk])
-    await wait_until(lambda: any("not an image" in (m.get("content") or "")
+    await wait_until(lambda: any("not a picture" in (m.get("content") or "")
                                  for m in fake.channel_messages(world.channel["id"])),
                      what="a refusal")
     await asyncio.sleep(1.0)

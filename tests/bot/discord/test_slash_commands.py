@@ -82,7 +82,7 @@ async def test_bad_attachments_get_a_private_specific_answer(
     )
     response = await interaction.wait_response()
     assert response["type"] == 4 and response["data"]["flags"] & 64  # ephemeral
-    assert "cv.pdf) is not a picture" in response["data"]["content"]
+    assert "cv.pdf is not a picture" in response["data"]["content"]
     broken = fake.add_attachment(PHOTO[:200], "photo.jpg", "image/jpeg")
     interaction = await fake.slash_command(
         world.alice,
@@ -118,14 +118,14 @@ async def test_weights_persist_across_a_restart(
             world.alice, world.channel, "weights", subcommand="show"
         )
         text = (await shown.wait_response())["data"]["content"]
-        assert "strength: 2.5" in text and "keep (photo colours)" in text
+        assert "strength: 2.5" in text and "keep (the photo's colours)" in text
 
 
 async def test_server_defaults_need_manage_server(dcbot: RunningBot, world: World) -> None:
     denied = await world.fake.slash_command(
         world.bob, world.channel, "weights", {"strength": 9.0}, subcommand="server"
     )
-    assert "Only members with Manage Server" in (await denied.wait_response())["data"]["content"]
+    assert "Only admins can change" in (await denied.wait_response())["data"]["content"]
     allowed = await world.fake.slash_command(
         world.admin, world.channel, "weights", {"strength": 9.0}, subcommand="server"
     )
@@ -198,7 +198,7 @@ async def test_oversized_attachments_are_refused_without_downloading(
     response = await interaction.wait_response()
     assert (
         response["data"]["flags"] & 64
-        and "30.0 MB; the limit is 20 MB" in response["data"]["content"]
+        and "30.0 MB; I can take at most 20 MB" in response["data"]["content"]
     )
     assert not [c for c in fake.calls[mark:] if "/attachments/" in c.path]
 

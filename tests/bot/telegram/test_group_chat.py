@@ -6,7 +6,7 @@ import asyncio
 import os
 import signal
 
-from bot.core.jobs import Owner
+from bot.core.who import Who
 from fakes.telegram import FakeTelegram
 from tests.bot.harness import PAINTING, PHOTO, TelegramBot, wait_until
 
@@ -95,7 +95,7 @@ async def test_group_admins_set_chat_defaults_others_cannot(
     mark = fake.mark()
     fake.send_text(group, member, "/weights@StylebotTestBot group strength 9")
     refused = await fake.wait_for_call("sendMessage", since=mark)
-    assert "Only group admins" in refused.params["text"]
+    assert "Only admins can change" in refused.params["text"]
     mark = fake.mark()
     fake.send_text(group, boss, "/weights@StylebotTestBot group strength 9")
     accepted = await fake.wait_for_call("sendMessage", since=mark)
@@ -103,8 +103,9 @@ async def test_group_admins_set_chat_defaults_others_cannot(
         "This group's defaults" in accepted.params["text"]
         and "strength: 9" in accepted.params["text"]
     )
-    choices = await tgbot.core.choices(Owner("telegram", str(member["id"])), group["id"])
-    assert choices.strength == 9  # every member now starts from the group's default
+    who = Who("telegram", str(member["id"]), str(group["id"]), True,
+              community=str(group["id"]))
+    assert (await tgbot.core.preferences.of(who)).strength == 9  # members start from it
 
 
 async def test_a_killed_worker_fails_one_job_and_the_bot_carries_on(

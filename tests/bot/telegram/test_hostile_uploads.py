@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+from bot.core.who import Who
 from fakes.telegram import FakeTelegram
 from tests.bot.harness import PHOTO, TelegramBot
 from tests.helpers import bad_images as bad
@@ -34,7 +35,7 @@ async def test_a_flood_of_hostile_files_does_not_delay_anyone_else(
         await fake.wait_for_call("sendMessage", lambda c, chat=chat: c.chat_id == chat["id"],
                                  since=mark, timeout=30)
         latencies.append(time.monotonic() - sent)
-        tgbot.core.pending.pop(("telegram", str(chat["id"]), str(user["id"])))
+        tgbot.core.pairs.forget(Who("telegram", str(user["id"]), str(chat["id"]), False))
     assert max(latencies) < 1.0, latencies
 
     deadline = time.monotonic() + 120

@@ -6,6 +6,7 @@ import io
 
 from PIL import Image
 
+from bot.core.who import Who
 from fakes.telegram import FakeTelegram
 from tests.bot.harness import PAINTING, PHOTO, PNG_PHOTO, TelegramBot
 
@@ -85,7 +86,7 @@ async def test_reply_with_a_painting_to_a_photo(tgbot: TelegramBot, fake: FakeTe
     chat = fake.private_chat(erin)
     photo = fake.send_photo(chat, erin, PHOTO)
     await fake.wait_for_call("sendMessage")  # "now send the painting"
-    tgbot.core.pending.pop(("telegram", str(chat["id"]), str(erin["id"])))  # forget it
+    tgbot.core.pairs.forget(Who("telegram", str(erin["id"]), str(chat["id"]), False))
     mark = fake.mark()
     fake.send_photo(chat, erin, PAINTING, reply_to=photo["message_id"])
     result = await result_for(fake, chat["id"], mark)
@@ -128,7 +129,7 @@ async def test_non_images_and_broken_images_are_explained(
         send()
         answer = await fake.wait_for_call("sendMessage", since=mark)
         assert expected in answer.params["text"]
-        tgbot.core.notices = type(tgbot.core.notices)(100, 30)  # not testing the flood guard
+        tgbot.core._notices = type(tgbot.core._notices)(100, 30)  # not testing the guard
     mark = fake.mark()
     fake.send_document(
         chat, gus, PHOTO[: len(PHOTO) // 3], file_name="cut.jpg", mime_type="image/jpeg"
@@ -138,7 +139,7 @@ async def test_non_images_and_broken_images_are_explained(
     mark = fake.mark()
     fake.send_document(chat, gus, b"GIF89a garbage", file_name="x.png", mime_type="image/png")
     answer = await fake.wait_for_call("sendMessage", since=mark)
-    assert "not an image I can read" in answer.params["text"]
+    assert "not a picture I can read" in answer.params["text"]
     # ...and the bot keeps serving: a good pair still works.
     mark = fake.mark()
     fake.send_album(chat, gus, [PHOTO, PAINTING])

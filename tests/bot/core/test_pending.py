@@ -1,62 +1,14 @@
-"""The knobs users turn, and pending pairs that keep sending order."""
+"""Pending pairs keep sending order, expire, and stay within their count and bytes."""
 
 from __future__ import annotations
 
-import pytest
 from PIL import Image
 
-from bot.config import LimitsConfig, PoolConfig
-from bot.core.choices import ChoiceError, Choices, nudged, parse_change
-from bot.core.pending import PendingPairs, role_from_text
+from bot.core.pairs import role_from_text
+from bot.core.pending import PendingPairs
 from bot.core.pictures import Picture
 from bot.core.ratelimit import SlidingWindow
 from tests.conftest import gradient_image
-
-LIMITS = LimitsConfig(max_size=1024, max_steps=1000)
-
-
-@pytest.mark.parametrize(
-    "knob,value,expected",
-    [
-        ("strength", "7", {"strength": 7.0}),
-        ("Strength", "6,5", {"strength": 6.5}),
-        ("size", "768", {"size": 768}),
-        ("steps", "auto", {"steps": 0}),
-        ("steps", "400", {"steps": 400}),
-        ("colors", "keep", {"keep_colors": True}),
-        ("colours", "style", {"keep_colors": False}),
-        ("preset", "FAST", {"preset": "fast"}),
-    ],
-)
-def test_valid_changes(knob: str, value: str, expected: dict) -> None:
-    assert parse_change(knob, value, LIMITS) == expected
-
-
-@pytest.mark.parametrize(
-    "knob,value,hint",
-    [
-        ("strength", "11", "from 0 (photo) to 10"),
-        ("strength", "nan", "needs a number"),
-        ("size", "2048", "from 64 to 1024"),
-        ("size", "big", "needs a number"),
-        ("steps", "5", "from 10 to 1000"),
-        ("colors", "blue", "keep (the photo's colours)"),
-        ("preset", "turbo", "default (best)"),
-        ("speed", "9", "Settings: strength, size"),
-    ],
-)
-def test_invalid_changes_name_the_allowed_values(knob: str, value: str, hint: str) -> None:
-    with pytest.raises(ChoiceError, match=hint.replace("(", r"\(").replace(")", r"\)")):
-        parse_change(knob, value, LIMITS)
-
-
-def test_layers_merge_and_nudges_clamp() -> None:
-    base = Choices().merged({"strength": 9.0}, {"size": 256, "unknown": 1})
-    assert (base.strength, base.size) == (9.0, 256)
-    assert nudged(base, "stronger") == {"strength": 10.0}
-    assert nudged(Choices(strength=1.0), "weaker") == {"strength": 0.0}
-    settings = base.engine_settings(PoolConfig(), preview_seconds=3.0)
-    assert settings.preview_seconds == 3.0  # the painter renders only what the chat shows
 
 
 def picture(colour: str = "grey") -> Picture:

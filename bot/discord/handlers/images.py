@@ -11,25 +11,26 @@ mention the bot; without it the user is told to attach both pictures instead.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
 
 import discord
 
 from nst_engine import InputImageError
 
-from ..core.jobs import PoolError
-from ..core.pending import role_from_text
-from ..core.service import SLOW_DOWN
-from .common import is_image, owner_of
+from ...core.jobdesk import SLOW_DOWN, warning
+from ...core.pairs import role_from_text
+from ...core.service import HINT, RESTARTING
+from ...core.uploads import refusal
+from ...i18n import Speech, _
+from ..client import StylebotClient
+from ..common import author_of, fetch, reply_view
+from ..media import is_image
 
-if TYPE_CHECKING:
-    from .app import StylebotClient
-
-NO_INTENT = ("I can't see the picture you replied to (I'd need Discord's Message Content "
-             "permission for that). Attach both pictures to one message that mentions me, or "
-             "use /stylize.")
-HOW = ("Attach two pictures — the photo, then the painting — to a message that mentions me, "
-       "or use /stylize.")
+NO_INTENT = _("I can't see the picture you replied to (I'd need Discord's Message Content "
+              "permission for that). Attach both pictures to one message that mentions me, "
+              "or use /stylize.")
+HOW = _("Attach two pictures — the photo, then the painting — to a message that mentions "
+        "me, or use /stylize.")
 
 
 def addressed(client: StylebotClient, message: discord.Message) -> bool:
@@ -48,19 +49,25 @@ def ordered(message: discord.Message, images: list[discord.Attachment]) -> list[
     return images[:2]
 
 
-async def on_mention(client: StylebotClient, message: discord.Message) -> None:
-    if not addressed(client, message):
-        return
-    core = client.core
-    owner = owner_of(message.author)
+def listener(client: StylebotClient) -> Callable[[discord.Message], Awaitable[None]]:
+    async def on_message(message: discord.Message) -> None:
+        if addressed(client, message):
+            await on_mention(client, message)
 
-    async def answer(text: str) -> None:
+    return on_message
+
+
+async def on_mention(client: StylebotClient, message: discord.Message) -> None:
+    core = client.core
+    who = author_of(message)
+
+    async def answer(speech: Speech) -> None:
         """Public replies to refusals are flood-guarded: a few per user per half minute."""
-        if core.notices.allow(f"discord:{message.author.id}"):
-            await message.reply(text, mention_author=False)
+        if core.notice_allowed(who):
+            await message.reply(await core.say(who, speech), mention_author=False)
 
     if not client.accepting:
-        await answer("I'm restarting; please try again in a minute.")
+        await answer(RESTARTING)
         return
     images = [a for a in message.attachments if is_image(a)]
     replied = await referenced(message)
@@ -72,24 +79,24 @@ async def on_mention(client: StylebotClient, message: discord.Message) -> None:
         wanted = [replied_images[0], images[0]]
     elif len(images) >= 2:
         wanted = ordered(message, images)
+    elif message.attachments:
+        await answer(_("That isn't a picture I can use. {how}", how=HOW))
+        return
     else:
-        await answer(HOW if not message.attachments else "That isn't a picture I can use. " + HOW)
+        await answer(HOW if message.guild is not None else HINT)
         return
-    if not all(core.may_upload(owner) for _ in wanted):  # before any download
-        await answer(f"⚠️ {SLOW_DOWN}")
+    if not all(core.uploads.allow(who) for _picture in wanted):  # before any download
+        await answer(warning(SLOW_DOWN))
         return
     try:
-        content, style = await asyncio.gather(
-            client.download(wanted[0], message.author, "photo"),
-            client.download(wanted[1], message.author, "painting"))
+        content, style = await asyncio.gather(fetch(client, wanted[0], who),
+                                              fetch(client, wanted[1], who))
     except InputImageError as exc:
-        await answer(f"⚠️ {exc}")
+        await answer(warning(refusal(exc)))
         return
-    choices = await core.choices(owner, message.guild.id if message.guild else None)
-    try:
-        await client.start_for_message(message, content, style, choices)
-    except PoolError as exc:
-        await answer(f"⚠️ {exc}")
+    refused = await core.jobs.submit(who, content, style, reply_view(message))
+    if refused is not None:
+        await answer(refused)
 
 
 async def referenced(message: discord.Message) -> discord.Message | None:

@@ -1,0 +1,53 @@
+"""What the pool and a painter process say to each other, as typed messages.
+
+Parent → painter: ``Paint`` a job, or ``Stop``. Painter → parent: ``Ready`` once the
+weights are loaded, ``CannotStart`` if they cannot be, then a ``Report`` per progress
+step and one with the job's outcome. Cancellation does not go through the pipe: the
+parent writes the job's sequence number into a shared integer the painter polls.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .jobs import Cancelled, Failed, Finished, JobSpec, Progressed
+
+
+@dataclass(frozen=True)
+class PainterOptions:
+    """How a painter loads the engine: from ``[pool]``."""
+
+    weights: str
+    device: str
+    threads: int | None
+
+
+@dataclass(frozen=True)
+class Paint:
+    seq: int
+    spec: JobSpec
+
+
+@dataclass(frozen=True)
+class Stop:
+    pass
+
+
+@dataclass(frozen=True)
+class Ready:
+    info: dict[str, str]  # device, weights origin, pid: for the log
+
+
+@dataclass(frozen=True)
+class CannotStart:
+    error: str  # for the log and the health check, never for users
+
+
+@dataclass(frozen=True)
+class Report:
+    seq: int
+    event: Progressed | Finished | Failed | Cancelled
+
+
+ToPainter = Paint | Stop
+FromPainter = Ready | CannotStart | Report

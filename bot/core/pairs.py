@@ -1,0 +1,91 @@
+"""Pictures waiting for their partner: a photo for its painting, or the other way round.
+A complete pair becomes a job; otherwise the user is told which picture is missing."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..i18n import Speech, _
+from .jobdesk import JobDesk, ViewFactory
+from .pending import PendingPair, PendingPairs, Role
+from .pictures import Picture
+from .who import Who
+
+ROLE_WORDS: dict[str, Role] = {"content": "content", "photo": "content",
+                               "style": "style", "painting": "style"}
+
+
+def role_from_text(text: str | None) -> Role | None:
+    """'content' / 'style' (or 'photo' / 'painting') anywhere in a caption picks the role."""
+    for word in (text or "").lower().replace(",", " ").split():
+        if word.strip(".!:") in ROLE_WORDS:
+            return ROLE_WORDS[word.strip(".!:")]
+    return None
+
+
+@dataclass(frozen=True)
+class Offered:
+    picture: Picture
+    role: Role | None  # what the user said it is (a caption, a filename), if anything
+    order: int  # its message's position in the chat: the first sent is the photo
+
+
+class Pairs:
+    def __init__(self, ttl: float, jobs: JobDesk) -> None:
+        self.pending = PendingPairs(ttl)
+        self.jobs = jobs
+
+    async def take(self, who: Who, offered: Sequence[Offered],
+                   view: ViewFactory) -> Speech | None:
+        """Add pictures to ``who``'s pair; a complete pair is submitted. None: a job is on
+        its way; else what to tell the user (the missing picture, or why not)."""
+        pair: PendingPair | None = None
+        for item in offered:
+            pair = self.pending.add(who.pair_key, item.picture, item.role, order=item.order)
+        assert pair is not None
+        if not pair.complete:
+            return ask_for_missing(who, pair)
+        self.pending.pop(who.pair_key)
+        assert pair.content is not None and pair.style is not None
+        return await self.jobs.submit(who, pair.content, pair.style, view,
+                                      reply_to=pair.reply_to)
+
+    def hold_photo(self, who: Who, picture: Picture, order: int) -> Speech:
+        """``/stylize`` in reply to a photo: that photo waits for its painting."""
+        return ask_for_missing(who, self.pending.add(who.pair_key, picture, "content", order))
+
+    def swap(self, who: Who) -> Speech:
+        pair = self.pending.swap(who.pair_key)
+        if pair is None:
+            return _("Nothing to swap: send a picture first.")
+        if pair.content is not None:
+            return _("🔁 Swapped: the picture you sent is now the photo. Send the other one.")
+        return _("🔁 Swapped: the picture you sent is now the painting. Send the other one.")
+
+    def forget(self, who: Who) -> bool:
+        """Drop ``who``'s half-pair; whether there was one."""
+        return self.pending.pop(who.pair_key) is not None
+
+    def holding(self, who: Who) -> Speech | None:
+        """What is waiting for its partner, for the queue report."""
+        pair = self.pending.get(who.pair_key)
+        if pair is None or pair.missing is None:
+            return None
+        if pair.missing == "style":
+            return _("I'm holding your photo; send the painting to start.")
+        return _("I'm holding your painting; send the photo to start.")
+
+
+def ask_for_missing(who: Who, pair: PendingPair) -> Speech:
+    if pair.missing == "style":
+        if who.group:
+            return _("{who}: Got the photo 👍 Now send the painting whose style you want. "
+                     "Reply to this message with it. (/swap if I mixed them up.)",
+                     who=who.mention)
+        return _("Got the photo 👍 Now send the painting whose style you want. (/swap if I "
+                 "mixed them up.)")
+    if who.group:
+        return _("{who}: Got the painting 🎨 Now send the photo to paint. Reply to this "
+                 "message with it.", who=who.mention)
+    return _("Got the painting 🎨 Now send the photo to paint.")

@@ -1,0 +1,29 @@
+"""/help."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+
+from ...i18n import _, _p
+from ..common import who_of
+from ..translator import localised
+
+HELP = _("""🎨 **Stylebot** paints a photo in the style of a painting.
+• `/stylize content:<photo> style:<painting>` — optional `strength` (0–10), `size`, `preset` \
+(`fast` answers in about a second).
+• Or mention me in a message with two pictures attached (photo first), or reply to a \
+picture with a mention and the painting.
+• `/weights show|set|reset` — your settings, `language` included · `/queue` · `/cancel`.
+Server admins: `/weights server` sets defaults for everyone here.""")
+
+
+def build() -> app_commands.Command:
+    async def help_command(interaction: discord.Interaction) -> None:
+        client = interaction.client
+        text = await client.core.say(who_of(interaction), HELP)  # type: ignore[attr-defined]
+        await interaction.response.send_message(text, ephemeral=True)
+
+    return app_commands.Command(name=localised(_p("command", "help")),
+                                description=localised(_("How Stylebot works")),
+                                callback=help_command)
