@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import BotConfig
-from .core.pool import LocalJobPool
+from .core.pool.local import LocalJobPool
 from .core.service import Stylebot
 from .core.store import SettingsStore
 from .frontend import Frontend

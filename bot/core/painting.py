@@ -20,7 +20,7 @@ from nst_engine.presets import DEFAULT, SEED
 from nst_engine.weights import load_vgg_weights
 
 from .jobs import Cancelled, Failed, Finished, JobSpec, Progressed
-from .painter_messages import PainterOptions
+from .pool.messages import PainterOptions
 
 log = logging.getLogger("stylebot.painter")
 

@@ -60,10 +60,6 @@ class Unreachable(Exception):
     """The chat cannot be written to at all (the user blocked the bot, the chat is gone)."""
 
 
-UNDELIVERABLE = ("Your picture is finished, but the chat would not accept it as a photo or as "
-                 "a file. Please try again with a smaller /weights size.")
-
-
 #: at most SEND_BURST messages in any window of this many seconds
 SEND_BURST = 3
 SEND_WINDOW = 3.0  # private chats: bursts of 3, about 1 a second after that

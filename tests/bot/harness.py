@@ -15,7 +15,7 @@ from discord.http import Route
 from PIL import Image
 
 from bot.config import BotConfig, LimitsConfig, PoolConfig, Secret, TelegramConfig
-from bot.core.pool import LocalJobPool
+from bot.core.pool.local import LocalJobPool
 from bot.core.service import Stylebot
 from bot.core.settings import UserSettings
 from bot.core.store import SettingsStore

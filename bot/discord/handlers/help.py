@@ -9,13 +9,17 @@ from ...i18n import _, _p
 from ..common import who_of
 from ..translator import localised
 
+#: the commands as this user's Discord client names them
+NAMES = {name: _p("command", name) for name in ("stylize", "weights", "show", "set", "reset",
+                                                  "server", "queue", "cancel")}
 HELP = _("""🎨 **Stylebot** paints a photo in the style of a painting.
-• `/stylize content:<photo> style:<painting>` — optional `strength` (0–10), `size`, `preset` \
-(`fast` answers in about a second).
+• `/{stylize} content:<photo> style:<painting>` — optional `strength` (0–10), `size`, \
+`preset` (`fast` answers in about a second).
 • Or mention me in a message with two pictures attached (photo first), or reply to a \
 picture with a mention and the painting.
-• `/weights show|set|reset` — your settings, `language` included · `/queue` · `/cancel`.
-Server admins: `/weights server` sets defaults for everyone here.""")
+• `/{weights} {show}|{set}|{reset}` — your settings, `language` included · `/{queue}` · \
+`/{cancel}`.
+Server admins: `/{weights} {server}` sets defaults for everyone here.""", **NAMES)
 
 
 def build() -> app_commands.Command:

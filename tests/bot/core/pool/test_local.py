@@ -14,7 +14,6 @@ import pytest
 from PIL import Image
 
 from bot.config import PoolConfig
-from bot.core import pool as pool_module
 from bot.core.jobs import (
     FAILURES,
     Cancelled,
@@ -32,7 +31,8 @@ from bot.core.jobs import (
     failure_text,
 )
 from bot.core.pictures import Picture
-from bot.core.pool import LocalJobPool
+from bot.core.pool import local as pool_module
+from bot.core.pool.local import LocalJobPool
 from bot.i18n import render
 from nst_engine import Settings
 from tests.conftest import gradient_image, stripes_image

@@ -1,5 +1,5 @@
 """A local painter process: loads VGG19 once, then paints one job at a time for the pool,
-talking to it in the typed messages of ``painter_messages``."""
+talking to it in the typed messages of ``messages``."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ import signal
 from multiprocessing.connection import Connection
 from multiprocessing.sharedctypes import Synchronized
 
-from .jobs import Progressed
-from .painter_messages import CannotStart, Paint, PainterOptions, Ready, Report, Stop, ToPainter
+from ..jobs import Progressed
+from .messages import CannotStart, Paint, PainterOptions, Ready, Report, Stop, ToPainter
 
 
-def worker_main(conn: Connection, cancel_seq: Synchronized, options: PainterOptions) -> None:
-    from .painting import paint, warm_up  # torch: here, in the painter, never in the bot
+def painter_main(conn: Connection, cancel_seq: Synchronized, options: PainterOptions) -> None:
+    from ..painting import paint, warm_up  # torch: here, in the painter, never in the bot
 
     # Ctrl-C and systemd's SIGTERM go to the whole process group; the parent decides when
     # workers stop (it lets running jobs finish first), and a stray signal must not look

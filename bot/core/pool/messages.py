@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .jobs import Cancelled, Failed, Finished, JobSpec, Progressed
+from ..jobs import Cancelled, Failed, Finished, JobSpec, Progressed
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,7 @@
-"""The job pool: a bounded queue in front of worker processes.
+"""The local backend: a bounded queue in front of painter processes on this host (the
+embedded default: no server needed).
 
-``JobPool`` is the small interface front ends use. ``LocalJobPool`` runs the VGG19
-optimisation in local worker processes; a distributed backend (GPU workers on other
-hosts behind a queue such as Redis or RabbitMQ) implements the same five methods.
-
-Local design: the asyncio side owns all scheduling state and is never blocked. Each
+Design: the asyncio side owns all scheduling state and is never blocked. Each
 worker has a duplex pipe read by a daemon thread that hands messages to the loop with
 ``call_soon_threadsafe``; job payloads are sent from a thread too. A dead worker fails
 only its own job and is replaced; a job that overruns its timeout, or ignores a cancel,
@@ -20,12 +17,10 @@ import logging
 import multiprocessing as mp
 import threading
 import time
-from dataclasses import dataclass
-from typing import Protocol
 
-from ..config import PoolConfig
-from ..i18n import _, plural
-from .jobs import (
+from ...config import PoolConfig
+from ...i18n import _, plural
+from ..jobs import (
     FAILURES,
     Cancelled,
     Failed,
@@ -40,7 +35,9 @@ from .jobs import (
     Started,
     UserBusy,
 )
-from .painter_messages import (
+from . import PoolStats
+from .local_painter import painter_main
+from .messages import (
     CannotStart,
     FromPainter,
     Paint,
@@ -49,7 +46,6 @@ from .painter_messages import (
     Report,
     Stop,
 )
-from .worker import worker_main
 
 log = logging.getLogger("stylebot.pool")
 
@@ -62,40 +58,6 @@ CANCEL_STEPS = 2.5
 STARVED_AFTER = 120.0
 #: seconds before replacing a worker that cannot start, or that keeps dying
 RESPAWN_BACKOFF = 30.0
-@dataclass(frozen=True)
-class PoolStats:
-    running: int
-    waiting: int
-    workers: int
-    max_queue: int
-
-
-class JobPool(Protocol):
-    """What front ends, the core and the runner use; each backend implements all of it."""
-
-    #: why no painter can start, for logs and the health check (never shown to users)
-    fatal: str | None
-
-    async def start(self) -> None: ...
-
-    async def wait_ready(self, timeout: float = 120.0) -> None:
-        """Block until painters have loaded their weights (tests, benchmarks)."""
-
-    async def submit(self, spec: JobSpec) -> JobHandle: ...
-
-    def cancel(self, handle: JobHandle) -> bool: ...
-
-    def cancel_owner(self, owner: Owner) -> list[JobHandle]: ...
-
-    def jobs_of(self, owner: Owner) -> list[JobHandle]: ...
-
-    def position(self, handle: JobHandle) -> int | None: ...
-
-    def stats(self) -> PoolStats: ...
-
-    async def shutdown(self, grace: float) -> None: ...
-
-
 class _Worker:
     """One worker process and the bookkeeping the pool keeps about it."""
 
@@ -104,7 +66,7 @@ class _Worker:
         self.index = index
         self.conn, child = ctx.Pipe(duplex=True)
         self.cancel_seq = ctx.Value("q", 0, lock=False)
-        self.process = ctx.Process(target=worker_main, name=f"stylebot-worker-{index}",
+        self.process = ctx.Process(target=painter_main, name=f"stylebot-worker-{index}",
                                    args=(child, self.cancel_seq, pool.options), daemon=True)
         self.process.start()
         child.close()
