@@ -29,8 +29,17 @@ def build_parser() -> argparse.ArgumentParser:
         cmd = sub.add_parser(name, help=text)
         cmd.add_argument("--config", type=Path, help="TOML file (see config.example.toml); "
                          "tokens may come from STYLEBOT_TELEGRAM_TOKEN/STYLEBOT_DISCORD_TOKEN")
-    health = sub.add_parser("health", help="exit 0 if the running bot's heartbeat is fresh")
-    health.add_argument("--file", type=Path, required=True)
+    worker = sub.add_parser("worker", help="run one painter for the Redis backend "
+                            "([pool] backend = \"redis\"): as many as you like, on any host")
+    worker.add_argument("--config", type=Path, help="TOML file; reads [pool] (redis_url, "
+                        "device, weights, threads); the URL may come from STYLEBOT_REDIS_URL")
+    worker.add_argument("--device", help="override [pool] device, e.g. cuda:1 (one painter "
+                        "per GPU)")
+    health = sub.add_parser("health", help="exit 0 if the running bot's heartbeat is fresh; "
+                            "with --config and the Redis backend, also check Redis and count "
+                            "live painters")
+    health.add_argument("--file", type=Path)
+    health.add_argument("--config", type=Path)
     health.add_argument("--max-age", type=float, default=90.0)
     return parser
 
@@ -51,7 +60,7 @@ def check_health(path: Path, max_age: float) -> int:
 
 def forget_secret_environment() -> None:
     """Secrets are read once; child processes (painters) must not inherit them."""
-    for var in [*TOKEN_ENV.values(), *SECRET_ENV.values()]:
+    for var in [*TOKEN_ENV.values(), *SECRET_ENV.values()]:  # incl. STYLEBOT_REDIS_URL
         os.environ.pop(var, None)
 
 
@@ -75,12 +84,45 @@ def serve(config: BotConfig) -> int:
     return 0
 
 
+def check_painters(config: BotConfig) -> int:
+    """Redis reachable, and how many painters registered with the queue lately."""
+    from .core.pool.redis import count_painters
+
+    try:
+        painters = asyncio.run(count_painters(config.pool))
+    except Exception as exc:
+        print(f"unhealthy: Redis unreachable ({type(exc).__name__})", file=sys.stderr)
+        return 1
+    print(f"redis reachable, {painters} painter(s) live")
+    return 0 if painters else 1
+
+
+def paint(config: BotConfig, device: str | None) -> int:
+    """``nst-bot worker``: one painter, until SIGTERM (its job finished or handed back)."""
+    from .core.pool.remote_painter import run_painter
+    from .logs import setup_logging
+
+    setup_logging(config.log_level, config.log_format, Redactor(config.secrets()))
+    if config.pool.backend != "redis":
+        print("nst-bot worker needs [pool] backend = \"redis\" and a redis_url",
+              file=sys.stderr)
+        return 2
+    try:
+        run_painter(config.pool, device)
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command == "health":
+    if args.command == "health" and args.config is None:
+        if args.file is None:
+            print("health needs --file (the bot's heartbeat) and/or --config", file=sys.stderr)
+            return 2
         return check_health(args.file, args.max_age)
     try:
-        config = load_config(args.config)
+        config = load_config(args.config, painter=args.command == "worker")
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         return 2
@@ -90,6 +132,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "check-config":
         print(describe(config))
         return 0
+    if args.command == "worker":
+        return paint(config, args.device)
+    if args.command == "health":
+        alive = check_health(args.file, args.max_age) if args.file else 0
+        redis = check_painters(config) if config.pool.backend == "redis" else 0
+        return alive or redis
     return serve(config)
 
 

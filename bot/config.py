@@ -16,7 +16,7 @@ import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from nst_engine.settings import Settings
@@ -27,7 +27,8 @@ from .redaction import url_secrets
 
 TOKEN_ENV = {"telegram": "STYLEBOT_TELEGRAM_TOKEN", "discord": "STYLEBOT_DISCORD_TOKEN"}
 #: other secrets that may come from the environment: (table, key) -> variable
-SECRET_ENV = {("telegram", "secret_token"): "STYLEBOT_TELEGRAM_WEBHOOK_SECRET"}
+SECRET_ENV = {("telegram", "secret_token"): "STYLEBOT_TELEGRAM_WEBHOOK_SECRET",
+              ("pool", "redis_url"): "STYLEBOT_REDIS_URL"}
 #: weights specs that are not paths (see ``nst_engine.weights``)
 WEIGHT_SOURCES = ("auto", "normalised", "torchvision")
 DEVICE_SPEC = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
@@ -109,6 +110,12 @@ class DiscordConfig:
 
 @dataclass(frozen=True)
 class PoolConfig:
+    #: "local": painter processes on this host (no server needed); "redis": jobs go to a
+    #: Redis queue that painters on any number of hosts take from (``nst-bot worker``)
+    backend: Literal["local", "redis"] = "local"
+    #: redis://[:password@]host:port/db or rediss:// (TLS); a secret (it may hold a password)
+    redis_url: Secret | None = None
+    #: local painter processes (the local backend only)
     workers: int = 1
     max_queue: int = 16
     per_user_running: int = 1
@@ -122,6 +129,15 @@ class PoolConfig:
     threads: int = 0
     device: str = "auto"
     weights: str = "auto"
+    #: Redis backend: a painter that has not reported for this long is taken for dead, and
+    #: its job is given to another painter (at most ``attempts`` times in all)
+    heartbeat: int = 20
+    attempts: int = 3
+    #: seconds pictures, previews and results are kept in Redis
+    payload_ttl: int = 86400
+    #: the most bytes read back from Redis for one picture or result (a compromised painter
+    #: host must not be able to exhaust the bot's memory)
+    max_payload_mb: float = 64.0
 
 
 @dataclass(frozen=True)
@@ -135,6 +151,24 @@ class LimitsConfig:
     pending_ttl: float = 900.0
     #: submissions per user per minute (a flood guard; queued jobs also count)
     submissions_per_minute: int = 4
+    #: how long the pair behind a result is kept on disk for its buttons, and the most
+    #: megabytes all kept pairs may take (oldest first out)
+    rerun_hours: float = 72.0
+    rerun_store_mb: float = 1024.0
+
+
+@dataclass(frozen=True)
+class GalleryConfig:
+    """The paintings users pick from (``core.gallery``)."""
+
+    #: the public-domain paintings shipped with the bot
+    builtin: bool = True
+    #: an operator's own paintings: a folder of images and a manifest describing them
+    #: (default: ``gallery.toml`` in the folder); a shipped key there replaces that painting
+    folder: Path | None = None
+    manifest: Path | None = None
+    #: result sizes whose style targets painters compute at warm-up; empty: [defaults] size
+    warm_sizes: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -154,6 +188,7 @@ class BotConfig:
     #: what users get until they change it with /weights (declared in core.settings)
     defaults: UserSettings = field(default_factory=UserSettings)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    gallery: GalleryConfig = field(default_factory=GalleryConfig)
     #: seconds between progress edits of one chat's status messages
     progress_interval: float = 3.0
     #: Telegram allows ~20 messages a minute in a group: edits there are spaced wider
@@ -186,8 +221,10 @@ def walk(obj: Any) -> typing.Iterator[Any]:
             yield value
 
 
-def load_config(path: Path | None, env: typing.Mapping[str, str] | None = None) -> BotConfig:
-    """Read ``path`` (optional) and fill tokens from the environment."""
+def load_config(path: Path | None, env: typing.Mapping[str, str] | None = None, *,
+                painter: bool = False) -> BotConfig:
+    """Read ``path`` (optional) and fill secrets from the environment. A ``painter``
+    (``nst-bot worker``) needs no platform token, only ``[pool]``."""
     env = os.environ if env is None else env
     raw: dict[str, Any] = {}
     if path is not None:
@@ -205,7 +242,7 @@ def load_config(path: Path | None, env: typing.Mapping[str, str] | None = None) 
         if env.get(var):
             raw.setdefault(table, {})[key] = env[var]
     config = build(BotConfig, raw, "")
-    if not config.platforms:
+    if not config.platforms and not painter:
         raise ConfigError("No platform has a token: set [telegram] token or "
                           f"{TOKEN_ENV['telegram']}, and/or [discord] token or "
                           f"{TOKEN_ENV['discord']}.")
@@ -311,6 +348,15 @@ def validate(config: BotConfig) -> None:
     weights = config.pool.weights
     checks = [
         (config.pool.workers >= 1, "pool.workers must be at least 1."),
+        (config.pool.backend == "local" or bool(config.pool.redis_url),
+         "pool.redis_url (or STYLEBOT_REDIS_URL) must be set with pool.backend = \"redis\"."),
+        (not config.pool.redis_url or urlsplit(config.pool.redis_url.reveal()).scheme
+         in ("redis", "rediss", "unix"),
+         "pool.redis_url must be a redis://, rediss:// or unix:// URL."),
+        (config.pool.heartbeat >= 5, "pool.heartbeat must be at least 5 seconds."),
+        (config.pool.attempts >= 1, "pool.attempts must be at least 1."),
+        (config.pool.payload_ttl >= 600, "pool.payload_ttl must be at least 600 seconds."),
+        (config.pool.max_payload_mb > 0, "pool.max_payload_mb must be positive."),
         (config.pool.max_queue >= 1, "pool.max_queue must be at least 1."),
         (config.pool.per_user_running >= 1, "pool.per_user_running must be at least 1."),
         (config.pool.per_user_waiting >= 0, "pool.per_user_waiting must be 0 or more."),
@@ -340,10 +386,26 @@ def validate(config: BotConfig) -> None:
          f"log_level must be one of {', '.join(LEVELS)} (got {config.log_level!r})."),
         (config.log_format in FORMATS, "log_format must be 'json' or 'text'."),
         (0 <= config.metrics.port <= 65535, "metrics.port must be 0 (off) or 1..65535."),
+        (config.limits.rerun_hours >= 24, "limits.rerun_hours must be at least 24."),
+        (config.limits.rerun_store_mb > 0, "limits.rerun_store_mb must be positive."),
+        (all(64 <= s <= config.limits.max_size for s in config.gallery.warm_sizes),
+         "gallery.warm_sizes must each be 64..limits.max_size."),
     ]
     for ok, message in checks:
         if not ok:
             raise ConfigError(message)
+    gallery_check(config)
+
+
+def gallery_check(config: BotConfig) -> None:
+    """Every gallery entry is read and decoded here: a broken or missing one stops
+    check-config and run, never a user's click."""
+    from .core.gallery import GalleryError, load_gallery
+
+    try:
+        load_gallery(config.gallery)
+    except GalleryError as exc:
+        raise ConfigError(f"{exc} (see [gallery] folder / manifest).") from None
 
 
 def toml_value(value: object) -> str:

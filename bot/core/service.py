@@ -4,7 +4,8 @@ A front end translates a platform event into a ``Who`` and one of these actions,
 renders the answer (a ``Speech``) in the user's language. The parts behind the actions
 each have their own module: ``preferences`` (settings and language), ``uploads`` (budget,
 sandboxed decoding, refusals), ``pairs`` (pictures waiting for their partner) and
-``jobdesk`` (submitting, cancelling, the queue, re-runs).
+``jobdesk`` (submitting, cancelling, the queue, re-runs) and ``gallery`` (paintings to
+pick from).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from __future__ import annotations
 import time
 
 from ..config import BotConfig
-from ..i18n import Speech, _, lines, plural
+from ..i18n import Speech, Text, _, lines, plural
+from .gallery import Gallery, load_gallery
 from .jobdesk import JobDesk
 from .metrics import Metrics, describe
 from .pairs import Pairs
@@ -35,10 +37,11 @@ class Stylebot:
         self.metrics = Metrics()
         self.metrics.track_pool(pool.stats)
         self.started = time.time()
+        self.gallery: Gallery = load_gallery(config.gallery)  # checked with the config
         self.preferences = Preferences(config, store)
         self.uploads = Uploads(config.limits, self.metrics)
-        self.jobs = JobDesk(config, pool, self.preferences, self.metrics)
-        self.pairs = Pairs(config.limits.pending_ttl, self.jobs)
+        self.jobs = JobDesk(config, pool, self.preferences, self.metrics, self.gallery)
+        self.pairs = Pairs(config.limits.pending_ttl, self.jobs, self.gallery)
         #: explanations of refused input, per user: a flood of stickers gets a few answers
         self._notices = SlidingWindow(3, 30.0)
 
@@ -71,6 +74,25 @@ class Stylebot:
         platform = getattr(self.config, who.platform, None)
         return platform is not None and int(who.user_id) in platform.admin_ids
 
+    async def shared(self, who: Who, bot: str, query: str = "") -> list[tuple[str, str, Text]]:
+        """``who``'s own posted results to share elsewhere, newest first, optionally only
+        those whose gallery painting matches ``query``: (token, the platform's id of the
+        picture, a credit line naming the painting and ``bot``)."""
+        found = []
+        for token, kept in await self.jobs.recent.shared_by(who.owner):
+            painting = self.gallery.get(kept.painting) if kept.painting else None
+            if query and (painting is None or painting not in self.gallery.search(query)):
+                continue
+            credit = (_("🎨 In the style of {painting} · painted by {bot}",
+                        painting=painting.credit, bot=bot) if painting is not None else
+                      _("🎨 Painted by {bot}", bot=bot))
+            found.append((token, kept.shared, credit))
+        return found
+
+    async def posted(self, token: str, shared: str) -> None:
+        """The result of ``token`` is in the chat; the platform keeps it as ``shared``."""
+        await self.jobs.recent.share(token, shared)
+
     def stats(self, who: Who) -> Speech:
         """/stats, for the bot's owners only."""
         if not self.is_owner(who):
@@ -82,3 +104,4 @@ class Stylebot:
 
     async def close(self) -> None:
         await self.uploads.close()
+        await self.jobs.recent.close()

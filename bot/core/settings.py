@@ -28,6 +28,8 @@ Colors = Literal["keep", "style"]
 STRENGTH_STEP = 1.5
 #: the smallest result the bot makes (the engine could go to 32 px)
 MIN_SIZE = 64
+#: the sizes offered on buttons (/weights, "Bigger"), each within the bot's max_size
+SIZES = (384, 512, 768, 1024, 1536, 2048)
 _ENGINE = {f.name: f for f in dataclasses.fields(Settings)}
 
 
@@ -179,7 +181,7 @@ class UserSettings:
             colors="keep" if self.colors == "keep" else "style",
             language=self.language if self.language in LANGUAGES else "")
 
-    def nudged(self, change: str) -> UserSettings:
+    def nudged(self, change: str, limits: Limits) -> UserSettings:
         """The one-setting changes behind the buttons under a result."""
         if change == "stronger":
             return dataclasses.replace(self, strength=min(10.0, self.strength + STRENGTH_STEP))
@@ -187,7 +189,17 @@ class UserSettings:
             return dataclasses.replace(self, strength=max(0.0, self.strength - STRENGTH_STEP))
         if change == "photo_colors":
             return dataclasses.replace(self, colors="keep")
+        if change == "full":
+            return dataclasses.replace(self, preset="default")
+        if change == "bigger" and self.bigger(limits) is not None:
+            return dataclasses.replace(self, size=self.bigger(limits))
         raise ValueError(f"unknown change {change!r}")
+
+    def bigger(self, limits: Limits) -> int | None:
+        """The next size up the ladder, at most ``max_size``; None at the top."""
+        if self.size >= limits.max_size:
+            return None
+        return min(next((s for s in SIZES if s > self.size), limits.max_size), limits.max_size)
 
     def engine_settings(self, *, weights: str, device: str, threads: int | None,
                         preview_seconds: float) -> Settings:

@@ -8,7 +8,9 @@ Two budgets per chat, both asyncio-throttle sliding windows shared by every job 
 - *progress*: one status edit per ``progress_interval``. Queue positions and progress
   are state, so they coalesce: only the newest is sent when the budget allows.
 Terminal events (the result, a failure) skip the progress budget, never the sending one,
-and are retried through 429s: a result is never lost to a rate limit.
+and are retried through 429s: a result is never lost to a rate limit. So does the first
+preview (the starting, AdaIN, image): the first picture a user sees must not wait for a
+progress slot a "Starting…" line took.
 """
 
 from __future__ import annotations
@@ -18,12 +20,23 @@ import dataclasses
 import logging
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from asyncio_throttle import Throttler
 
 from ..i18n import Text, _
-from .jobs import Cancelled, Failed, Finished, JobEvent, JobHandle, Progressed, Queued, Started
+from .jobs import (
+    Cancelled,
+    Failed,
+    Finished,
+    JobEvent,
+    JobHandle,
+    Progressed,
+    Queued,
+    Retrying,
+    Shown,
+    Started,
+)
 from .keyed import ExpiringMap
 
 log = logging.getLogger("stylebot.status")
@@ -34,7 +47,10 @@ BAR_WIDTH = 12
 class StatusView(Protocol):
     """What a platform does with a job's status; each method may raise freely."""
 
-    async def show(self, event: Queued | Started | Progressed) -> None: ...
+    def record(self) -> dict[str, Any]:
+        """JSON a later bot process can rebuild this view from (jobs may outlive us)."""
+
+    async def show(self, event: Shown) -> None: ...
 
     async def finished(self, event: Finished) -> None: ...
 
@@ -131,51 +147,69 @@ class ChatLimits:
 async def follow(handle: JobHandle, view: StatusView, limits: ChatLimits, *, group: bool,
                  final_attempts: int = 6) -> JobEvent:
     """Drive ``view`` from ``handle``'s events until the job ends; returns the final event."""
-    chat = handle.spec.chat
-    latest: list[Queued | Started | Progressed] = []
+    chat = handle.chat
+    latest: list[Shown] = []
     unsent_preview: list[bytes] = []  # a preview must survive later text-only updates
     changed = asyncio.Event()
+    showing = asyncio.Lock()  # the first preview and the throttled updates take turns
+
+    async def show_newest() -> None:
+        async with showing:
+            if not changed.is_set():
+                return  # shown meanwhile by the other path
+            changed.clear()
+            event = latest[-1]
+            if isinstance(event, Progressed) and unsent_preview:
+                event = dataclasses.replace(event, preview_jpeg=unsent_preview.pop())
+            try:
+                await view.show(event)
+            except RateLimited as exc:
+                limits.block(chat, exc.retry_after)
+            except Exception:
+                log.warning("progress update failed", exc_info=True, extra={"job": handle.id})
 
     async def render() -> None:
         while True:
             await changed.wait()
             await limits.wait_unblocked(chat)
             async with limits.progress(chat, group):
-                changed.clear()
-                event = latest[-1]
-                if isinstance(event, Progressed) and unsent_preview:
-                    event = dataclasses.replace(event, preview_jpeg=unsent_preview.pop())
-                try:
-                    await view.show(event)
-                except RateLimited as exc:
-                    limits.block(chat, exc.retry_after)
-                except Exception:
-                    log.warning("progress update failed", exc_info=True, extra={"job": handle.id})
+                await show_newest()
 
-    renderer = asyncio.create_task(render(), name=f"status-{handle.id}")
+    async def show_start() -> None:
+        await limits.wait_unblocked(chat)
+        await show_newest()
+
+    renderers = [asyncio.create_task(render(), name=f"status-{handle.id}")]
     final: JobEvent | None = None
     try:
         async for event in handle.events():
             if isinstance(event, (Finished, Failed, Cancelled)):
                 final = event
                 break
-            if isinstance(event, Progressed) and event.preview_jpeg is not None:
-                unsent_preview[:] = [event.preview_jpeg]
             latest[:] = [event]
             changed.set()
+            if isinstance(event, Progressed) and event.preview_jpeg is not None:
+                unsent_preview[:] = [event.preview_jpeg]
+                if len(renderers) == 1 and event.step < event.total:  # the starting image
+                    renderers.append(asyncio.create_task(show_start(),
+                                                         name=f"start-{handle.id}"))
     finally:
-        renderer.cancel()
-        await asyncio.gather(renderer, return_exceptions=True)
+        for task in renderers:
+            task.cancel()
+        await asyncio.gather(*renderers, return_exceptions=True)
     assert final is not None
-    await deliver_final(final, view, limits, chat=chat, job_id=handle.id,
-                        attempts=final_attempts)
+    await deliver_final(final, view, limits, handle=handle, attempts=final_attempts)
     return final
 
 
 async def deliver_final(event: JobEvent, view: StatusView, limits: ChatLimits, *,
-                        chat: str, job_id: str, attempts: int) -> None:
-    """Deliver a job's last word; a finished picture that cannot be delivered in any form
-    still gets the user a clear note, never silence."""
+                        handle: JobHandle, attempts: int) -> None:
+    """Deliver a job's last word, once: a finished picture that cannot be delivered in any
+    form still gets the user a clear note, never silence."""
+    chat, job_id = handle.chat, handle.id
+    if not await handle.claim():  # another bot process (or this one before a restart) has
+        log.info("outcome delivered elsewhere", extra={"job": job_id})
+        return
     for attempt in range(attempts):
         try:
             await limits.wait_unblocked(chat)
@@ -185,6 +219,7 @@ async def deliver_final(event: JobEvent, view: StatusView, limits: ChatLimits, *
                 await view.failed(event)
             else:
                 await view.cancelled()
+            await handle.delivered()
             return
         except RateLimited as exc:
             limits.block(chat, exc.retry_after)
@@ -244,7 +279,7 @@ def eta_text(seconds: float | None) -> Text:
              seconds=seconds % 60)
 
 
-def status_text(event: Queued | Started | Progressed) -> Text:
+def status_text(event: Shown) -> Text:
     """The status line every platform shows."""
     if isinstance(event, Queued):
         if event.position == 1:
@@ -253,5 +288,8 @@ def status_text(event: Queued | Started | Progressed) -> Text:
                  position=event.position, waiting=event.waiting)
     if isinstance(event, Started):
         return _("🎨 Starting…")
+    if isinstance(event, Retrying):
+        return _("🔁 A painter stopped while working on your picture; another one takes it "
+                 "over (attempt {attempt}).", attempt=event.attempt)
     return _("🎨 {bar} {percent} · {eta}", bar=progress_bar(event.fraction),
              percent=f"{event.fraction:.0%}", eta=eta_text(event.eta))

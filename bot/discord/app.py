@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 import aiohttp
 import discord
@@ -16,11 +17,14 @@ import yarl
 from discord.gateway import DiscordWebSocket
 
 from ..config import DiscordConfig
+from ..core.jobdesk import JobStart
 from ..core.metrics import RateLimitLogCounter
 from ..core.service import Stylebot
+from ..core.status import StatusView
 from ..frontend import StartupError
 from . import handlers
 from .client import StylebotClient
+from .status import DiscordStatusView
 
 log = logging.getLogger("stylebot.discord")
 
@@ -86,6 +90,9 @@ class DiscordFrontend:
         else:
             self.problem = f"Discord's gateway connection failed ({type(error).__name__})"
         log.error("discord stopped: %s", self.problem)
+
+    async def restore_view(self, start: JobStart, saved: dict[str, Any]) -> StatusView:
+        return await DiscordStatusView.restore(self.client, start, saved)
 
     def healthy(self) -> bool:
         return (self._task is not None and not self._task.done()

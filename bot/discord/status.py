@@ -9,13 +9,13 @@ import datetime as dt
 import io
 import logging
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import discord
 from PIL import Image
 
 from ..core.jobdesk import RERUNS, JobStart, rerun_id, warning
-from ..core.jobs import Failed, Finished, Progressed, Queued, Started, failure_text
+from ..core.jobs import Failed, Finished, Progressed, Shown, failure_text
 from ..core.status import CANCELLED, status_text
 from ..i18n import Speech, Text, _, lines, render
 
@@ -119,6 +119,26 @@ class DiscordStatusView:
     def say(self, speech: Speech) -> str:
         return render(speech, self.start.language)
 
+    def record(self) -> dict[str, Any]:
+        """What a later bot process needs to take this job over: the channel and who
+        asked (an interaction's token dies with this process, so it continues in a new
+        channel message)."""
+        channel = getattr(self.channel, "id", None)
+        return {"channel_id": channel, "requester": self.requester.id,
+                "upload_limit": self.upload_limit}
+
+    @classmethod
+    async def restore(cls, client: discord.Client, start: JobStart,
+                      saved: dict[str, Any]) -> DiscordStatusView:
+        channel = client.get_channel(saved["channel_id"]) or \
+            await client.fetch_channel(saved["channel_id"])
+        requester = client.get_user(saved["requester"]) or \
+            await client.fetch_user(saved["requester"])
+        assert isinstance(channel, discord.abc.Messageable)
+        status = await channel.send(f"{requester.mention} {render(start.first, start.language)}")
+        return cls(MessageTarget(status, prefix=requester.mention), start, channel=channel,
+                   requester=requester, upload_limit=int(saved["upload_limit"]))
+
     async def _edit(self, **fields: object) -> None:
         """Edit the status; move to a channel message when the interaction token is done."""
         if isinstance(self.target, InteractionTarget) and self.token_expires is not None and \
@@ -149,7 +169,7 @@ class DiscordStatusView:
         self._text = self.say(self.start.first)
         await self._edit(content=self._text)
 
-    async def show(self, event: Queued | Started | Progressed) -> None:
+    async def show(self, event: Shown) -> None:
         text = self.say(status_text(event))
         if isinstance(event, Progressed) and event.preview_jpeg:
             await self._edit(content=text, attachments=[

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -15,26 +16,32 @@ from telegram.ext import (
     CallbackContext,
     CallbackQueryHandler,
     CommandHandler,
+    InlineQueryHandler,
     MessageHandler,
     filters,
 )
 from telegram.warnings import PTBDeprecationWarning
 
 from ..config import TelegramConfig
+from ..core.jobdesk import JobStart
 from ..core.keyed import KeyedLocks
 from ..core.service import Stylebot
+from ..core.status import StatusView
 from ..frontend import StartupError
 from ..i18n import LANGUAGES, SOURCE, _, render
 from .common import TelegramState
+from .handlers.gallery import page_button, pick_button, styles_command
 from .handlers.help import show_help
 from .handlers.images import on_album, on_image
 from .handlers.jobs import cancel_command, queue_command, swap_command
 from .handlers.rerun import rerun_button
 from .handlers.settings import weights_button, weights_command
+from .handlers.share import inline_query
 from .handlers.stats import stats_command
 from .handlers.stylize import stylize_command
 from .handlers.unsupported import not_an_image, plain_text, unknown_command
 from .media import AlbumCollector
+from .status import TelegramStatusView
 
 log = logging.getLogger("stylebot.telegram")
 
@@ -44,6 +51,7 @@ UNREACHABLE = "Telegram could not be reached at {}: check [telegram] base_url an
 
 COMMANDS = (
     ("stylize", _("paint a photo in the style of a painting")),
+    ("styles", _("the paintings you can pick from")),
     ("weights", _("show or change your settings")),
     ("queue", _("your place in line")),
     ("cancel", _("stop your picture")),
@@ -80,6 +88,7 @@ def build_application(config: TelegramConfig, core: Stylebot) -> Application:
     app.add_handler(CommandHandler("stylize", stylize_command))
     app.add_handler(MessageHandler(IMAGES & filters.CaptionRegex(r"^/stylize(@\w+)?\b"),
                                    stylize_command))
+    app.add_handler(CommandHandler("styles", styles_command))
     app.add_handler(CommandHandler("weights", weights_command))
     app.add_handler(CommandHandler("cancel", cancel_command))
     app.add_handler(CommandHandler("queue", queue_command))
@@ -88,6 +97,9 @@ def build_application(config: TelegramConfig, core: Stylebot) -> Application:
     app.add_handler(MessageHandler(IMAGES, on_image))
     app.add_handler(CallbackQueryHandler(weights_button, pattern=r"^w:"))
     app.add_handler(CallbackQueryHandler(rerun_button, pattern=r"^rr:"))
+    app.add_handler(CallbackQueryHandler(pick_button, pattern=r"^g:"))
+    app.add_handler(CallbackQueryHandler(page_button, pattern=r"^gp:"))
+    app.add_handler(InlineQueryHandler(inline_query))
     app.add_handler(MessageHandler(filters.COMMAND, unknown_command))
     app.add_handler(MessageHandler(
         filters.Sticker.ALL | filters.VIDEO | filters.ANIMATION | filters.VOICE
@@ -133,6 +145,9 @@ class TelegramFrontend:
         """The command menu and the bot's descriptions, in every shipped language (Telegram
         shows each user the one for their app's language, English otherwise)."""
         bot = self.app.bot
+        if not bot.supports_inline_queries:
+            log.warning("inline mode is off, so the Share button cannot list results: "
+                        "enable it for the bot with @BotFather (/setinline)")
         for language in LANGUAGES:
             code = None if language == SOURCE else language.split("_")[0]  # ISO 639-1
             await bot.set_my_commands([BotCommand(name, render(text, language))
@@ -160,6 +175,10 @@ class TelegramFrontend:
                                "check [telegram] listen / port") from None
         log.info("telegram webhook", extra={"bot": self.app.bot.username,
                                             "listen": f"{self.config.listen}:{self.config.port}"})
+
+    async def restore_view(self, start: JobStart, saved: dict[str, Any]) -> StatusView:
+        core = self.app.bot_data["stylebot"].core
+        return TelegramStatusView.restore(self.app.bot, core.sending(start.who), start, saved)
 
     def healthy(self) -> bool:
         return bool(self.app.running and self.app.updater and self.app.updater.running)

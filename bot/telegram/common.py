@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import httpx
-from telegram import Chat, Message, ReplyParameters, User
+from telegram import CallbackQuery, Chat, Message, ReplyParameters, User
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
@@ -24,6 +24,7 @@ from .status import TelegramStatusView, patiently
 
 log = logging.getLogger("stylebot.telegram")
 PLATFORM = "telegram"
+T = TypeVar("T")
 
 
 @dataclass
@@ -36,6 +37,9 @@ class TelegramState:
     downloads: httpx.AsyncClient
     #: per (platform, chat, user): keeps a user's pictures and commands in sending order
     locks: KeyedLocks[tuple[str, str, str]]
+    #: the gallery's thumbnails as Telegram keeps them (file_id by key): /styles uploads
+    #: them once
+    gallery_photos: dict[str, str] = field(default_factory=dict)
 
 
 def state(context: ContextTypes.DEFAULT_TYPE) -> TelegramState:
@@ -54,6 +58,11 @@ def who_of(user: User, chat: Chat) -> Who:
     group = is_group(chat)
     return Who(PLATFORM, str(user.id), str(chat.id), group, locale=user.language_code,
                mention=mention(user) if group else "", community=str(chat.id) if group else "")
+
+
+def asker(user: User) -> Who:
+    """Who typed an inline query (there is no chat yet: their private one stands in)."""
+    return Who(PLATFORM, str(user.id), str(user.id), False, locale=user.language_code)
 
 
 def sender(message: Message) -> Who:
@@ -105,17 +114,28 @@ def status_view(context: ContextTypes.DEFAULT_TYPE, message: Message) -> ViewFac
                 start.thumbnail, caption=render(start.first, start.language),
                 reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True)),
                 on_wait=throttled(context))
-        return TelegramStatusView(context.bot, status, budget, start, reply_to=reply_to)
+        return TelegramStatusView(context.bot, status.chat_id, status.message_id, budget, start,
+                                  reply_to=reply_to, caption=status.caption,
+                                  on_posted=state(context).core.posted)
 
     return make
 
 
-async def submission(action: Awaitable[Speech | None]) -> Speech | None:
-    """Await a core action that may start a job: None if it did, else what to tell the
-    user (why not, or what is missing)."""
+async def submission(action: Awaitable[T]) -> T | Speech:
+    """Await a core action that may start a job: its answer, or, when Telegram refused
+    the status message, what to tell the user."""
     try:
         return await action
     except TelegramError:
         log.warning("could not post a status message", exc_info=True)
         return warning(_("Telegram didn't let me answer just now. Please send the pictures "
                          "again in a minute."))
+
+
+async def answer_press(context: ContextTypes.DEFAULT_TYPE, query: CallbackQuery, who: Who,
+                       action: Awaitable[tuple[Speech, bool]]) -> None:
+    """A button's core action (a re-run, a pick), answered to the presser: a short note
+    when a job started, an alert saying why when not."""
+    done = await submission(action)
+    text, started = done if isinstance(done, tuple) else (done, False)
+    await query.answer(await state(context).core.say(who, text), show_alert=not started)

@@ -9,7 +9,7 @@ import io
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from PIL import Image
 from telegram import (
@@ -22,8 +22,8 @@ from telegram import (
 )
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
-from ..core.jobdesk import RERUNS, JobStart, done_text, rerun_id, warning
-from ..core.jobs import Failed, Finished, Progressed, Queued, Started, failure_text
+from ..core.jobdesk import JobStart, done_text, rerun_id, warning
+from ..core.jobs import Failed, Finished, Progressed, Shown, failure_text
 from ..core.status import (
     CANCELLED,
     FULL_RESOLUTION,
@@ -33,7 +33,7 @@ from ..core.status import (
     Unreachable,
     status_text,
 )
-from ..i18n import Speech, render
+from ..i18n import Speech, _, render
 
 log = logging.getLogger("stylebot.telegram")
 T = TypeVar("T")
@@ -87,7 +87,7 @@ async def patiently(call: Callable[[], Awaitable[T]], *,
                     on_wait: Callable[[], None] = lambda: None, attempts: int = 4) -> T:
     """Send something that must arrive (the first status reply): wait out 429s, each
     reported to ``on_wait`` (the metrics)."""
-    for _ in range(attempts - 1):
+    for _attempt in range(attempts - 1):
         try:
             return await call()
         except RetryAfter as exc:
@@ -96,36 +96,54 @@ async def patiently(call: Callable[[], Awaitable[T]], *,
     return await call()
 
 
-def rerun_buttons(token: str, language: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[
-        InlineKeyboardButton(render(label, language), callback_data=rerun_id(token, change))
-        for change, label in RERUNS]])
+SHARE = _("↗️ Share")
+
+
+def result_buttons(start: JobStart) -> InlineKeyboardMarkup:
+    """The re-runs, three a row, and Share: Telegram's chat picker, then inline mode lists
+    the user's results there."""
+    buttons = [InlineKeyboardButton(render(label, start.language),
+                                    callback_data=rerun_id(start.token, change))
+               for change, label in start.reruns]
+    rows = [buttons[i:i + 3] for i in range(0, len(buttons), 3)]
+    share = InlineKeyboardButton(render(SHARE, start.language), switch_inline_query="")
+    return InlineKeyboardMarkup([*rows, [share]])
 
 
 class TelegramStatusView:
     """One status message per job: a photo whose caption and picture are edited in place,
     in the requester's language; then the result, replying to their message."""
 
-    def __init__(self, bot: Bot, status: Message, sending: SendingBudget, start: JobStart, *,
-                 reply_to: int) -> None:
+    def __init__(self, bot: Bot, chat_id: int, message_id: int, sending: SendingBudget,
+                 start: JobStart, *, reply_to: int, caption: str | None = None,
+                 on_posted: Callable[[str, str], Awaitable[None]] | None = None) -> None:
         self.bot = bot
-        self.status = status
+        self.on_posted = on_posted  # (token, file_id): the result, kept for sharing
+        self.chat_id = chat_id
+        self.message_id = message_id  # the status message
         self.sending = sending  # the chat's budget, shared with every other job there
         self.start = start
         self.reply_to = reply_to
         self._result_sent = False
         self._document_sent = False
         self._way = 0  # how far down photo → JPEG → document the result has had to go
-        self._caption = status.caption  # an unchanged caption is not sent again
+        self._caption = caption  # an unchanged caption is not sent again
 
-    @property
-    def chat_id(self) -> int:
-        return self.status.chat_id
+    def record(self) -> dict[str, Any]:
+        """What a later bot process needs to take this status over (``restore``)."""
+        return {"chat_id": self.chat_id, "message_id": self.message_id,
+                "reply_to": self.reply_to}
+
+    @classmethod
+    def restore(cls, bot: Bot, sending: SendingBudget, start: JobStart,
+                saved: dict[str, Any]) -> TelegramStatusView:
+        return cls(bot, int(saved["chat_id"]), int(saved["message_id"]), sending, start,
+                   reply_to=int(saved["reply_to"]))
 
     def say(self, speech: Speech) -> str:
         return render(speech, self.start.language)
 
-    async def show(self, event: Queued | Started | Progressed) -> None:
+    async def show(self, event: Shown) -> None:
         caption = self.say(status_text(event))
         preview = event.preview_jpeg if isinstance(event, Progressed) else None
         if preview is None and caption == self._caption:
@@ -133,11 +151,11 @@ class TelegramStatusView:
         async with self.sending, telegram_call():
             if preview is not None:
                 await self.bot.edit_message_media(
-                    chat_id=self.chat_id, message_id=self.status.message_id,
+                    chat_id=self.chat_id, message_id=self.message_id,
                     media=InputMediaPhoto(preview, caption=caption))
             else:
                 await self.bot.edit_message_caption(
-                    chat_id=self.chat_id, message_id=self.status.message_id, caption=caption)
+                    chat_id=self.chat_id, message_id=self.message_id, caption=caption)
         self._caption = caption
 
     async def finished(self, event: Finished) -> None:
@@ -162,32 +180,50 @@ class TelegramStatusView:
         """Photo, else a JPEG photo within Telegram's photo limits, else a file: Telegram
         refuses some photos (dimensions, size) that it takes as JPEGs or documents."""
         caption = self.say(done_text(self.start, event))
-        buttons = rerun_buttons(self.start.token, self.start.language)
+        buttons = result_buttons(self.start)
         ways = ("photo", "jpeg", "document")
         while self._way < len(ways):
             way = ways[self._way]
             try:
-                async with self.sending, telegram_call():
-                    if way == "photo" and len(event.png) <= PHOTO_MAX_BYTES:
-                        await self.bot.send_photo(self.chat_id, event.png, caption=caption,
-                                                  reply_parameters=reply, reply_markup=buttons)
-                        return
-                    if way == "jpeg":
-                        await self.bot.send_photo(
-                            self.chat_id, await asyncio.to_thread(photo_jpeg, event.png),
-                            caption=caption, reply_parameters=reply, reply_markup=buttons)
-                        return
-                    if way == "document":
-                        await self.bot.send_document(
-                            self.chat_id, event.png, caption=caption,
-                            filename=f"stylebot-{event.width}x{event.height}.png",
-                            reply_parameters=reply, reply_markup=buttons)
-                        return
+                sent = await self._send_as(way, event, caption, reply, buttons)
             except BadRequest as exc:
                 log.warning("telegram refused the result; trying another way", extra={
                     "chat": self.chat_id, "way": way, "error": exc.message})
+            else:
+                if sent is not None:
+                    await self._keep_for_sharing(sent)
+                    return
             self._way += 1
         raise Undeliverable("photo, JPEG and document were all refused")
+
+    async def _send_as(self, way: str, event: Finished, caption: str, reply: ReplyParameters,
+                       buttons: InlineKeyboardMarkup) -> Message | None:
+        """The result sent one ``way``; None where that way cannot apply (a PNG over the
+        photo limit)."""
+        if way == "photo" and len(event.png) > PHOTO_MAX_BYTES:
+            return None
+        async with self.sending, telegram_call():
+            if way == "photo":
+                return await self.bot.send_photo(self.chat_id, event.png, caption=caption,
+                                                 reply_parameters=reply, reply_markup=buttons)
+            if way == "jpeg":
+                return await self.bot.send_photo(
+                    self.chat_id, await asyncio.to_thread(photo_jpeg, event.png),
+                    caption=caption, reply_parameters=reply, reply_markup=buttons)
+            return await self.bot.send_document(
+                self.chat_id, event.png, caption=caption, reply_parameters=reply,
+                filename=f"stylebot-{event.width}x{event.height}.png", reply_markup=buttons)
+
+    async def _keep_for_sharing(self, sent: Message) -> None:
+        """Inline mode lists the user's results by Telegram's own copy: no re-upload. A
+        result that arrived is never sent again for this to fail."""
+        if self.on_posted is None or not sent.photo:
+            return
+        try:
+            await self.on_posted(self.start.token, sent.photo[-1].file_id)
+        except Exception:
+            log.warning("could not keep a result for sharing", exc_info=True,
+                        extra={"chat": self.chat_id})
 
     async def failed(self, event: Failed) -> None:
         await self._replace_status(self.say(warning(failure_text(event))))
@@ -199,7 +235,7 @@ class TelegramStatusView:
         async with self.sending, telegram_call():
             try:
                 await self.bot.edit_message_caption(
-                    chat_id=self.chat_id, message_id=self.status.message_id, caption=text)
+                    chat_id=self.chat_id, message_id=self.message_id, caption=text)
             except BadRequest:  # the status message is gone: say it in a new one
                 await self.bot.send_message(
                     self.chat_id, text, reply_parameters=ReplyParameters(
@@ -208,6 +244,6 @@ class TelegramStatusView:
     async def _remove_status(self) -> None:
         try:
             async with self.sending:
-                await self.bot.delete_message(self.chat_id, self.status.message_id)
+                await self.bot.delete_message(self.chat_id, self.message_id)
         except TelegramError:
             log.info("could not delete a status message", extra={"chat": self.chat_id})

@@ -66,6 +66,23 @@ def test_mistakes_are_named(tmp_path: Path, text: str, message: str) -> None:
         load_config(write(tmp_path, text), env={"STYLEBOT_TELEGRAM_TOKEN": TOKEN})
 
 
+def test_a_broken_gallery_entry_is_reported_by_check_config(tmp_path: Path) -> None:
+    """Not at a user's click: check-config (and run) decode every painting first."""
+    (tmp_path / "gallery.toml").write_text(
+        '[[painting]]\nkey = "sunset"\nfile = "sunset.jpg"\ntitle = "Sunset"\n'
+        'artist = "Me"\n')
+    checked = nst_bot("check-config", "--config", str(write(
+        tmp_path, f"[gallery]\nfolder = '{tmp_path}'\n")), env={"STYLEBOT_TELEGRAM_TOKEN": TOKEN})
+    assert checked.returncode == 2 and "gallery painting 'sunset'" in checked.stderr
+    assert "sunset.jpg" in checked.stderr and "[gallery]" in checked.stderr
+    with pytest.raises(ConfigError, match="gallery.warm_sizes must each be 64"):
+        load_config(write(tmp_path, "[gallery]\nwarm_sizes = [4096]\n"),
+                    env={"STYLEBOT_TELEGRAM_TOKEN": TOKEN})
+    with pytest.raises(ConfigError, match="limits.rerun_hours must be at least 24"):
+        load_config(write(tmp_path, "[limits]\nrerun_hours = 1\n"),
+                    env={"STYLEBOT_TELEGRAM_TOKEN": TOKEN})
+
+
 def test_no_token_at_all(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="No platform has a token"):
         load_config(write(tmp_path, ""), env={})

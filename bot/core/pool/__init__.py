@@ -8,8 +8,10 @@ paints the pictures.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
+from ...config import PoolConfig
+from ..gallery import GalleryWarmUp
 from ..jobs import JobHandle, JobSpec, Owner
 
 
@@ -45,3 +47,23 @@ class JobPool(Protocol):
     def stats(self) -> PoolStats: ...
 
     async def shutdown(self, grace: float) -> None: ...
+
+    async def remember(self, handle: JobHandle, record: dict[str, Any]) -> None:
+        """Keep how to deliver ``handle``'s outcome, for a bot that starts later (a no-op
+        where jobs do not outlive the bot)."""
+
+    async def undelivered(self) -> list[tuple[JobHandle, dict[str, Any]]]:
+        """Jobs a previous bot process took whose outcome is not posted yet."""
+
+
+def make_pool(config: PoolConfig, gallery: GalleryWarmUp | None = None) -> JobPool:
+    """The configured backend; each is imported only when chosen (the local one spawns
+    painter processes here, the Redis one needs none). ``gallery``: what local painters
+    prepare at warm-up."""
+    if config.backend == "redis":
+        from .redis import RedisJobPool
+
+        return RedisJobPool(config)
+    from .local import LocalJobPool
+
+    return LocalJobPool(config, gallery)

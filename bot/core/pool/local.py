@@ -17,9 +17,11 @@ import logging
 import multiprocessing as mp
 import threading
 import time
+from typing import Any
 
 from ...config import PoolConfig
 from ...i18n import _, plural
+from ..gallery import GalleryWarmUp
 from ..jobs import (
     FAILURES,
     Cancelled,
@@ -119,9 +121,10 @@ class _Worker:
 
 
 class LocalJobPool:
-    def __init__(self, config: PoolConfig) -> None:
+    def __init__(self, config: PoolConfig, gallery: GalleryWarmUp | None = None) -> None:
         self.config = config
-        self.options = PainterOptions(config.weights, config.device, config.threads or None)
+        self.options = PainterOptions(config.weights, config.device, config.threads or None,
+                                      gallery)
         self.waiting: collections.deque[JobHandle] = collections.deque()
         self.workers: list[_Worker] = []
         self.closed = False
@@ -158,7 +161,7 @@ class LocalJobPool:
                                    "again in a few minutes.",
                                    "The queue is full ({count} pictures waiting). Please try "
                                    "again in a few minutes.", len(self.waiting)))
-        handle = JobHandle(spec)
+        handle = JobHandle(spec.owner, spec.chat, spec=spec)
         self.waiting.append(handle)
         log.info("job queued", extra={"job": handle.id, "user": spec.owner.user_id,
                                       "platform": spec.owner.platform, "chat": spec.chat,
@@ -187,6 +190,12 @@ class LocalJobPool:
                                          "platform": handle.owner.platform})
         return True
 
+    async def remember(self, handle: JobHandle, record: dict[str, Any]) -> None:
+        """Local jobs end with the bot: there is nothing to deliver after a restart."""
+
+    async def undelivered(self) -> list[tuple[JobHandle, dict[str, Any]]]:
+        return []
+
     def position(self, handle: JobHandle) -> int | None:
         """0 while running, 1.. while waiting, None when finished or unknown."""
         if any(w.job is handle for w in self.workers):
@@ -203,7 +212,8 @@ class LocalJobPool:
                          max_queue=self.config.max_queue)
 
     def jobs_of(self, owner: Owner) -> list[JobHandle]:
-        running = [w.job for w in self.workers if w.job is not None and w.job.owner == owner]
+        running = [w.job for w in self.workers
+                   if w.job is not None and w.job.owner == owner and not w.job.done]
         return running + [h for h in self.waiting if h.owner == owner]
 
     async def shutdown(self, grace: float) -> None:
@@ -260,6 +270,7 @@ class LocalJobPool:
         log.info("job started", extra={"job": handle.id, "worker": worker.index,
                                        "user": handle.owner.user_id})
         # Payloads can be megabytes: a pipe write that size must not stall the loop.
+        assert handle.spec is not None
         send = asyncio.ensure_future(asyncio.to_thread(worker.conn.send,
                                                        Paint(handle.seq, handle.spec)))
         send.add_done_callback(lambda f: f.exception() and log.warning(

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..gallery import GalleryWarmUp
 from ..jobs import Cancelled, Failed, Finished, JobSpec, Progressed
 
 
 @dataclass(frozen=True)
 class PainterOptions:
-    """How a painter loads the engine: from ``[pool]``."""
+    """How a painter loads the engine: from ``[pool]``; what it prepares of the gallery."""
 
     weights: str
     device: str
     threads: int | None
+    gallery: GalleryWarmUp | None = None
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """A user sends pictures: one by one, as an album, or as a reply to another picture.
 
 Images are downloaded and decoded as they arrive (so a bad file is reported at once) and
-wait, per chat and user, for their partner; a complete pair becomes a job.
+wait, per chat and user, for their partner; a complete pair becomes a job, and a lone
+photo is offered the gallery.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ...core.uploads import refusal
 from ...i18n import _
 from ..common import notice, reply, sender, state, status_view, submission
 from ..media import addressed_to_bot, download_picture, has_image
+from .gallery import respond
 
 Answer = Callable[[], Awaitable[object]]
 ALBUM_TRIMMED = _("I used the first two pictures of the album: the first as the photo, the "
@@ -71,9 +73,9 @@ async def take_images(messages: list[Message], context: ContextTypes.DEFAULT_TYP
                    for message, picture in used if picture is not None]
         if offered:
             last = next(m for m, p in reversed(used) if p is not None)
-            answer = await submission(core.pairs.take(who, offered, status_view(context, last)))
-            if answer is not None:
-                answers.append(partial(reply, context, last, answer))
+            offer = await submission(core.pairs.take(who, offered, status_view(context, last)))
+            if offer is not None:
+                answers.append(partial(respond, context, last, offer))
     for answer_later in answers:
         await answer_later()
 

@@ -1,7 +1,9 @@
-"""The buttons under a result: paint the same pair again with one setting changed.
+"""The buttons under a result: paint the same pair again with one setting changed, or
+"Other painting": the gallery again for the same photo.
 
-Only the person whose picture it is can use them; the style targets are still cached in
-the painter, so a re-run skips the painting's analysis.
+Only the person whose picture it is can use them; the pair is kept on disk, so they work
+for days and after restarts, and a click after that gets a short note. The style targets
+are still cached in the painter, so a re-run skips the painting's analysis.
 """
 
 from __future__ import annotations
@@ -9,8 +11,10 @@ from __future__ import annotations
 from telegram import Message, Update
 from telegram.ext import ContextTypes
 
-from ...core.jobdesk import parse_rerun_id
-from ..common import state, status_view, submission, who_of
+from ...core.gallery import GalleryOffer
+from ...core.jobdesk import OTHER_PAINTING, parse_rerun_id
+from ..common import answer_press, state, status_view, who_of
+from .gallery import respond
 
 
 async def rerun_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -23,14 +27,13 @@ async def rerun_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     token, change = parsed
     core = state(context).core
     who = who_of(query.from_user, query.message.chat)
-    outcome: list[bool] = []
-
-    async def rerun() -> None:
-        text, started = await core.jobs.rerun(who, token, change,
-                                              status_view(context, query.message))
-        outcome.append(started)
-        await query.answer(await core.say(who, text), show_alert=not started)
-
-    refused = await submission(rerun())
-    if refused is not None and not outcome:
-        await query.answer(await core.say(who, refused), show_alert=True)
+    if change == OTHER_PAINTING:
+        offer = await core.pairs.other(who, token)
+        if not isinstance(offer, GalleryOffer):
+            await query.answer(await core.say(who, offer), show_alert=True)
+            return
+        await query.answer()
+        await respond(context, query.message, offer, who=who)
+        return
+    await answer_press(context, query, who, core.jobs.rerun(
+        who, token, change, status_view(context, query.message)))

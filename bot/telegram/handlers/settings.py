@@ -14,13 +14,11 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from ...core.preferences import USAGE, Scope
-from ...core.settings import STRENGTH_STEP, SettingError, UserSettings
+from ...core.settings import SIZES, STRENGTH_STEP, SettingError, UserSettings
 from ...core.who import Who
 from ...i18n import Speech, _, render
 from ..common import reply, sender, state, who_of
 from ..status import telegram_call
-
-SIZES = (384, 512, 768, 1024)
 
 
 def keyboard(settings: UserSettings, language: str, max_size: int) -> InlineKeyboardMarkup:

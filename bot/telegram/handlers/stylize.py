@@ -9,6 +9,7 @@ from telegram.ext import ContextTypes
 from ...i18n import _
 from ..common import reply, sender, state
 from ..media import has_image
+from .gallery import respond
 from .images import Answer, fetch, take_images
 
 PRIVATE_PROMPT = _("Send me a photo, then the painting whose style you want (or both at once "
@@ -33,7 +34,7 @@ async def stylize_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         for answer in answers:
             await answer()
         if held is not None:
-            await reply(context, message, held)
+            await respond(context, message, held)
         return
     if who.group:
         await reply(context, message, _(

@@ -66,9 +66,9 @@ def test_ranges_come_from_the_engine_within_the_bots_limits() -> None:
 def test_layers_merge_clamp_and_nudge() -> None:
     base = UserSettings().merged({"strength": 9.0}, {"size": 256, "unknown": 1})
     assert (base.strength, base.size) == (9.0, 256)
-    assert base.nudged("stronger").strength == 10.0
-    assert UserSettings(strength=1.0).nudged("weaker").strength == 0.0
-    assert base.nudged("photo_colors").colors == "keep"
+    assert base.nudged("stronger", Limits()).strength == 10.0
+    assert UserSettings(strength=1.0).nudged("weaker", Limits()).strength == 0.0
+    assert base.nudged("photo_colors", Limits()).colors == "keep"
     stale = UserSettings(size=4000, steps=15000, preset="turbo", language="xx")  # type: ignore[arg-type]
     assert stale.within(LIMITS) == UserSettings(size=1024, steps=1000)
     settings = base.engine_settings(weights="auto", device="cpu", threads=None,
@@ -76,6 +76,16 @@ def test_layers_merge_clamp_and_nudge() -> None:
     assert settings.preview_seconds == 3.0  # the painter renders only what the chat shows
     assert UserSettings(colors="keep").engine_settings(
         weights="auto", device="cpu", threads=None, preview_seconds=3).preserve_colors
+
+
+def test_bigger_climbs_the_size_ladder_up_to_the_limit_and_full_leaves_fast() -> None:
+    limits = Limits(max_size=1000, max_steps=1000)
+    assert UserSettings(size=512).nudged("bigger", limits).size == 768
+    assert UserSettings(size=900).nudged("bigger", limits).size == 1000
+    assert UserSettings(size=1000).bigger(limits) is None
+    with pytest.raises(ValueError):
+        UserSettings(size=1000).nudged("bigger", limits)
+    assert UserSettings(preset="fast").nudged("full", limits).preset == "default"
 
 
 def test_rows_stored_before_the_schema_still_read() -> None:

@@ -58,7 +58,8 @@ class RecordingView:
 
 def handle() -> JobHandle:
     tiny = Picture.from_image(Image.new("RGB", (8, 8)))
-    return JobHandle(JobSpec(Owner("test", "1"), "test:chat", tiny, tiny, Settings()))
+    spec = JobSpec(Owner("test", "1"), "test:chat", tiny, tiny, Settings())
+    return JobHandle(spec.owner, spec.chat, spec=spec)
 
 
 def progressed(step: int, preview: bytes | None = None) -> Progressed:
@@ -89,6 +90,26 @@ async def test_progress_coalesces_to_the_newest_and_keeps_the_last_preview() -> 
     assert len(view.shown) == 2
     assert view.shown[1].step == 5 and view.shown[1].preview_jpeg == b"first preview"
     assert view.results == [RESULT]
+
+
+async def test_the_starting_image_skips_the_progress_budget_and_later_ones_do_not() -> None:
+    """The first picture a user sees never waits for a progress slot ("Starting…" took
+    this one); the previews after it keep the chat's budget."""
+    job, view = handle(), RecordingView()
+    limits = ChatLimits(progress_interval=3600, group_progress_interval=3600)
+    following = asyncio.create_task(follow(job, view, limits, group=False))
+    job.emit(Started())  # takes the hour's only progress slot
+    job.emit(progressed(0, preview=b"start"))
+    async with asyncio.timeout(10):
+        while not any(e.preview_jpeg == b"start" for e in view.shown  # type: ignore[union-attr]
+                      if isinstance(e, Progressed)):
+            await asyncio.sleep(0.01)
+    job.emit(progressed(1, preview=b"later"))
+    await asyncio.sleep(0.2)
+    job.emit(RESULT)
+    assert await following == RESULT
+    previews = [e.preview_jpeg for e in view.shown if isinstance(e, Progressed)]
+    assert previews == [b"start"] and view.results == [RESULT]
 
 
 async def test_the_result_is_delivered_after_rate_limits() -> None:

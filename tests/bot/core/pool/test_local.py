@@ -1,22 +1,20 @@
-"""The local job pool with real worker processes (seeded RANDOM VGG19 weights: mechanics only)."""
+"""The local backend only: its painter processes dying, failing to start, ignoring a cancel
+(seeded RANDOM VGG19 weights: mechanics only). The contract both backends keep is in
+test_contract.py."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-import io
 import os
 import signal
-import time
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
 from bot.config import PoolConfig
 from bot.core.jobs import (
     FAILURES,
-    Cancelled,
     Failed,
     Finished,
     JobHandle,
@@ -24,10 +22,6 @@ from bot.core.jobs import (
     Owner,
     PoolClosed,
     Progressed,
-    Queued,
-    QueueFull,
-    Started,
-    UserBusy,
     failure_text,
 )
 from bot.core.pictures import Picture
@@ -69,66 +63,6 @@ async def pool(random_weights_path: Path):
     await p.wait_ready()
     yield p
     await p.shutdown(grace=0)
-
-
-async def test_a_job_reports_progress_with_previews_and_a_png(
-    pool: LocalJobPool, random_weights_path: Path
-) -> None:
-    events = await outcome(await pool.submit(spec(random_weights_path, steps=4)))
-    assert isinstance(events[0], (Queued, Started))
-    progress = [e for e in events if isinstance(e, Progressed)]
-    assert [p.step for p in progress] == [0, 1, 2, 3, 4]  # 0: the starting image
-    assert all(p.preview_jpeg and p.preview_jpeg.startswith(b"\xff\xd8") for p in progress)
-    final = events[-1]
-    assert isinstance(final, Finished)
-    assert Image.open(io.BytesIO(final.png)).size == (final.width, final.height) == (48, 36)
-
-
-async def test_queue_positions_update_and_the_queue_is_bounded(
-    pool: LocalJobPool, random_weights_path: Path
-) -> None:
-    running = await pool.submit(spec(random_weights_path, "a", steps=300))
-    waiting = [await pool.submit(spec(random_weights_path, u, steps=2)) for u in "bcd"]
-    assert [pool.position(h) for h in (running, *waiting)] == [0, 1, 2, 3]
-    with pytest.raises(QueueFull) as full:
-        await pool.submit(spec(random_weights_path, "e"))
-    assert "3 pictures waiting" in render(full.value.text, "en")
-    assert pool.stats().waiting == 3
-    pool.cancel_owner(Owner("test", "a"))
-    results = [await outcome(h) for h in waiting]
-    last_queued = [e for e in results[2] if isinstance(e, Queued)]
-    assert [q.position for q in last_queued] == [3, 2, 1]  # moved up as others finished
-    assert all(isinstance(r[-1], Finished) for r in results)
-
-
-async def test_per_user_limit_is_one_running_plus_one_waiting(
-    pool: LocalJobPool, random_weights_path: Path
-) -> None:
-    first = await pool.submit(spec(random_weights_path, "same", steps=300))
-    await pool.submit(spec(random_weights_path, "same", steps=2))
-    with pytest.raises(UserBusy) as busy:
-        await pool.submit(spec(random_weights_path, "same"))
-    assert "/cancel" in render(busy.value.text, "en")
-    other = await pool.submit(spec(random_weights_path, "someone-else", steps=2))
-    assert pool.position(other) == 2
-    assert len(pool.cancel_owner(first.owner)) == 2
-
-
-async def test_cancel_stops_a_running_job_within_a_second(
-    pool: LocalJobPool, random_weights_path: Path
-) -> None:
-    handle = await pool.submit(spec(random_weights_path, steps=5000))
-    async for event in handle.events():
-        if isinstance(event, Progressed) and event.step >= 2:
-            break
-    started = time.monotonic()
-    assert pool.cancel_owner(handle.owner) == [handle]
-    assert isinstance(handle.outcome, Cancelled)
-    nxt = await pool.submit(spec(random_weights_path, "next", steps=2))
-    events = await outcome(nxt)
-    assert isinstance(events[-1], Finished)
-    assert time.monotonic() - started < 10
-    assert pool.stats().workers == 1  # stopped cooperatively, not killed
 
 
 async def test_a_killed_worker_fails_only_its_job_and_is_replaced(
@@ -187,17 +121,6 @@ async def test_missing_weights_fail_the_job_without_leaking_paths(
     assert "/no/such" not in render(failure_text(events[-1]), "en")
     follow_up = await outcome(await pool.submit(spec(random_weights_path, steps=2)))
     assert isinstance(follow_up[-1], Finished)  # the worker survived
-
-
-async def test_only_the_concerned_job_is_cancelled(
-    pool: LocalJobPool, random_weights_path: Path
-) -> None:
-    running = await pool.submit(spec(random_weights_path, "same", steps=300))
-    waiting = await pool.submit(spec(random_weights_path, "same", steps=2))
-    assert pool.cancel(waiting) and isinstance(waiting.outcome, Cancelled)
-    assert not pool.cancel(waiting)  # already over
-    assert pool.position(running) == 0 and running.outcome is None
-    assert pool.cancel(running)
 
 
 class UnreadableOnce:
