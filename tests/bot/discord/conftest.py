@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from fakes.discord import FakeDiscord
+from tests.bot.conftest import Backend
 from tests.bot.harness import RunningBot, running_bot, small_config
 
 
@@ -39,4 +40,14 @@ async def dcbot(
     async with running_bot(
         small_config(tmp_path, str(random_weights_path)), discord=world.fake
     ) as bot:
+        yield bot
+
+
+@pytest.fixture
+async def dcbot_any(
+    world: World, tmp_path: Path, random_weights_path: Path, backend: Backend
+) -> AsyncIterator[RunningBot]:
+    """Like ``dcbot``, once on each job-pool backend."""
+    config = backend(small_config(tmp_path, str(random_weights_path)))
+    async with running_bot(config, discord=world.fake) as bot:
         yield bot

@@ -37,8 +37,9 @@ async def test_commands_are_synced_with_typed_options(dcbot: RunningBot, world: 
 
 
 async def test_stylize_defers_then_shows_progress_and_the_result(
-    dcbot: RunningBot, world: World
+    dcbot_any: RunningBot, world: World
 ) -> None:
+    dcbot = dcbot_any
     await dcbot.store.update_user("discord", world.alice["id"], {"steps": 150})  # a few seconds
     interaction = await world.fake.slash_command(
         world.alice, world.channel, "stylize", attachments(world)

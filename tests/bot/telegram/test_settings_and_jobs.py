@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bot.core.jobs import Owner
 from fakes.telegram import JSON, Call, FakeTelegram
+from tests.bot.conftest import Backend
 from tests.bot.harness import PAINTING, PHOTO, TelegramBot, small_config, telegram_bot
 
 
@@ -62,9 +63,9 @@ async def test_weights_buttons_change_the_pressers_settings(
 
 
 async def test_cancel_stops_a_running_job(
-    fake: FakeTelegram, tmp_path: Path, random_weights_path: Path
+    fake: FakeTelegram, tmp_path: Path, random_weights_path: Path, backend: Backend
 ) -> None:
-    config = small_config(tmp_path, str(random_weights_path))
+    config = backend(small_config(tmp_path, str(random_weights_path)))
     config = dataclasses.replace(config, defaults=dataclasses.replace(config.defaults, steps=900))
     async with telegram_bot(fake, config):
         carol = fake.user(2003, "Carol")
