@@ -10,9 +10,16 @@ noisy shared host):
     the same size; and our optimiser single-scale from the AdaIN start, because on this
     objective (raw Grams dominated by conv1_1) upsampling a coarse result costs more
     than the coarse scales save;
-(c) seconds per step of the default objective at 256 and 512 px, fp32 and ours;
-(d) the AdaIN preview at 512 px; (e) the default preset end to end at 512 px;
+(c) seconds per step of the default objective at 256 and 512 px, fp32 and ours, and
+    at 512² on a square crop of the photo;
+(d) the AdaIN preview at 512 px; (e) the default preset end to end at 512 px, on the
+    photo and on its square crop, also as full-size fp32 steps' worth of time
+    (``default_512_step_equivalents``: seconds / ``seconds_per_step["512_fp32"]``, and
+    the square's against ``512_fp32_square``);
 (f) peak memory.
+
+``python -m nst_engine hd`` times large results (tiled refinement) and reports each
+one's peak RSS, measured in a child process of its own.
 """
 
 from __future__ import annotations
@@ -96,6 +103,21 @@ class Run:
     reached: bool = True
 
 
+def center_square(img: Image.Image) -> Image.Image:
+    """The largest centred square of ``img``: the bench's square photo."""
+    side = min(img.size)
+    left, top = (img.width - side) // 2, (img.height - side) // 2
+    return img.crop((left, top, left + side, top + side))
+
+
+def loadavg() -> list[float]:
+    """The 1, 5 and 15 minute load averages: the figures are only as quiet as the host."""
+    try:
+        return [float(v) for v in Path("/proc/loadavg").read_text().split()[:3]]
+    except OSError:
+        return []
+
+
 def square(img: Image.Image, size: int) -> torch.Tensor:
     """Both images at size×size, as in the founding measurement."""
     return to_tensor(img.resize((size, size), Image.Resampling.LANCZOS))
@@ -128,14 +150,19 @@ def run_seed(content: torch.Tensor, style: torch.Tensor, *, steps: int, device: 
                reached=target is None)
 
 
+#: What "our optimiser and schedule" means on the seed's objective: everything in the
+#: default recipe that is not part of the objective (layers, weights, TV, padding).
+OPTIMISER_FIELDS = ("optimizer", "lr", "history", "first_step", "pyramid", "pyramid_decay",
+                    "average", "scale_ratio", "step_decay", "step_shares")
+
+
 def run_ours_on_seed_objective(content: torch.Tensor, style: torch.Tensor, *, target: float,
                                init: str, device: torch.device, dtype: torch.dtype | None,
                                max_steps: int, multiscale: bool = True) -> Run:
     """Our optimiser (and coarse-to-fine schedule), scored on the seed's objective."""
     recipe: Recipe = dataclasses.replace(
-        SEED, optimizer=DEFAULT.optimizer, lr=DEFAULT.lr, history=DEFAULT.history,
-        min_scale=DEFAULT.min_scale if multiscale else 0, scale_ratio=DEFAULT.scale_ratio,
-        step_decay=DEFAULT.step_decay, init=init)  # type: ignore[arg-type]
+        SEED, **{name: getattr(DEFAULT, name) for name in OPTIMISER_FIELDS},
+        min_scale=DEFAULT.min_scale if multiscale else 0, init=init)  # type: ignore[arg-type]
     h, w = content.shape[-2:]
     coarse = plan_scales(h, w, recipe, DEFAULT.steps)[:-1]
     plan = [*coarse, Scale(h, w, max_steps)]
@@ -144,6 +171,8 @@ def run_ours_on_seed_objective(content: torch.Tensor, style: torch.Tensor, *, ta
     started = time.perf_counter()
 
     def on_progress(p: Any) -> None:
+        if "total" not in p.losses:  # step 0: the starting image, not yet scored
+            return
         state["step"], state["loss"] = p.step, p.losses["total"]
         if p.scale == p.scales and p.losses["total"] <= target and state["reached_at"] is None:
             state["reached_at"] = time.perf_counter() - started
@@ -235,9 +264,13 @@ def run(args: argparse.Namespace) -> int:
             f"{ours[name].seconds:.2f} s, {ours[name].steps} steps")
 
     say("(c) seconds per step of the default objective …")
+    square_img = center_square(content_img)
     per_step = {f"{s}_{precision_name(d)}": seconds_per_step(content_img, style_img, size=s,
                                                              device=device, dtype=d)
                 for s in (256, 512) for d in dict.fromkeys((None, dtype))}
+    per_step.update({f"512_{precision_name(d)}_square": seconds_per_step(
+        square_img, style_img, size=512, device=device, dtype=d)
+        for d in dict.fromkeys((None, dtype))})
     say("    " + ", ".join(f"{k}: {v:.3f}" for k, v in per_step.items()))
 
     say("(d) AdaIN preview at 512 px, a new painting and a cached one …")
@@ -258,10 +291,15 @@ def run(args: argparse.Namespace) -> int:
     adain_cached_s = timed(preview, device)
     say(f"    {adain_s:.3f} s, {adain_cached_s:.3f} s with the painting's statistics cached")
 
-    say("(e) default preset end to end at 512 px …")
-    default_run = stylize(content_img, style_img, settings=Settings(size=512, device=args.device,
-                                                                   precision=args.precision))
-    say(f"    {default_run.seconds:.1f} s, {default_run.steps} steps")
+    say("(e) default preset end to end at 512 px, the photo and a square crop of it …")
+    default_settings = Settings(size=512, device=args.device, precision=args.precision)
+    default_run = stylize(content_img, style_img, settings=default_settings)
+    square_run = stylize(square_img, style_img, settings=default_settings)
+    equivalents = default_run.seconds / per_step["512_fp32"]
+    square_equivalents = square_run.seconds / per_step["512_fp32_square"]
+    say(f"    {default_run.seconds:.1f} s, {default_run.steps} steps: {equivalents:.1f} "
+        f"full-size fp32 steps' worth; square {square_run.seconds:.1f} s: "
+        f"{square_equivalents:.1f}")
 
     best = ours["adain"]
     report = {
@@ -286,7 +324,11 @@ def run(args: argparse.Namespace) -> int:
         "adain_seconds": adain_s, "adain_cached_style_seconds": adain_cached_s,
         "adain_size": list(c512.shape[-2:][::-1]),
         "default_512_seconds": default_run.seconds, "default_512_steps": default_run.steps,
-        "peak_memory_mb": peak_memory_mb(device),
+        "default_512_size": list(default_run.image.size),
+        "default_512_step_equivalents": equivalents,
+        "default_512_square_seconds": square_run.seconds,
+        "default_512_square_step_equivalents": square_equivalents,
+        "peak_memory_mb": peak_memory_mb(device), "loadavg": loadavg(),
     }
     if args.json:
         print(json.dumps(report))
@@ -295,4 +337,71 @@ def run(args: argparse.Namespace) -> int:
         for key, value in report.items():
             shown = f"{value:.4g}" if isinstance(value, float) else value
             print(f"{key:<{width}}  {shown}")
+    return 0
+
+
+HD_CHILD = """
+import json, resource, sys, time
+from PIL import Image
+from nst_engine import Settings, stylize
+spec = json.loads(sys.argv[1])
+content = Image.open(spec["content"]).convert("RGB")
+scale = spec["size"] / max(content.size)
+content = content.resize((round(content.width * scale), round(content.height * scale)),
+                         Image.Resampling.LANCZOS)
+started = time.perf_counter()
+result = stylize(content, spec["style"], settings=Settings(size=spec["size"],
+                 **spec["settings"]))
+seconds = time.perf_counter() - started
+if spec.get("out"):
+    result.image.save(spec["out"])
+status = open("/proc/self/status").read()
+hwm = [line.split()[1] for line in status.splitlines() if line.startswith("VmHWM")]
+print(json.dumps({"size": list(result.image.size), "seconds": seconds,
+                  "steps": result.steps, "scales": result.scales,
+                  "peak_rss_mb": (int(hwm[0]) if hwm else
+                                  resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) / 1024}))
+"""
+
+
+def add_hd_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1024, 2048, 4096])
+    parser.add_argument("--content", type=Path, help="photo, enlarged to each size (default: "
+                        "tubingen.jpg from ../shared/images)")
+    parser.add_argument("--style", type=Path, help="painting (default: starry_night.jpg)")
+    parser.add_argument("--out", type=Path, help="folder for the results, to look at seams")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--tile-steps", type=int, help="refinement steps per tile")
+    parser.set_defaults(main=run_hd)
+
+
+def run_hd(args: argparse.Namespace) -> int:
+    """Each size in a fresh child process, so its peak RSS (VmHWM) is its own."""
+    import subprocess
+
+    content = args.content or SHARED_IMAGES / "content" / "tubingen.jpg"
+    style = args.style or SHARED_IMAGES / "style" / "starry_night.jpg"
+    if args.out:
+        args.out.mkdir(parents=True, exist_ok=True)
+    runs = []
+    for size in args.sizes:
+        spec = {"size": size, "content": str(content), "style": str(style),
+                "settings": {"tile_steps": args.tile_steps} if args.tile_steps else {},
+                "out": str(args.out / f"hd_{size}.png") if args.out else None}
+        load_before = loadavg()
+        proc = subprocess.run([sys.executable, "-c", HD_CHILD, json.dumps(spec)],
+                              capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            print(proc.stderr, file=sys.stderr)
+            return proc.returncode
+        run = {**json.loads(proc.stdout.strip().splitlines()[-1]),
+               "loadavg_before": load_before, "loadavg_after": loadavg()}
+        runs.append(run)
+        if not args.json:
+            print(f"{size}: {run['size'][0]}×{run['size'][1]} in {run['seconds']:.1f} s, "
+                  f"{run['steps']} steps, peak RSS {run['peak_rss_mb']:.0f} MB "
+                  f"(load {run['loadavg_after'][0]:.2f})", flush=True)
+    if args.json:
+        print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(),
+                          "runs": runs}))
     return 0

@@ -76,7 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
     from . import bench, panels
 
     bench.add_arguments(sub.add_parser("bench", help=bench.__doc__.splitlines()[0]))
+    bench.add_hd_arguments(sub.add_parser("hd", help="time and peak memory of large results "
+                                          "(tiled refinement), each size in a child process"))
     panels.add_arguments(sub.add_parser("panels", help=panels.__doc__.splitlines()[0]))
+    panels.add_arguments(sub.add_parser("quality", help="the numeric quality guard: new "
+                                        "default against the previous one on the panel pairs"),
+                         quality_only=True)
     return parser
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 
 from .objective import Objective
 from .presets import Recipe
@@ -43,7 +45,7 @@ def plan_scales(height: int, width: int, recipe: Recipe, steps: int) -> list[Sca
                 break
             sides.append(side)
     sides = sides[::-1][-steps:]  # fewer steps than scales: keep the finest ones
-    shares = [recipe.step_decay ** i for i in range(len(sides))]
+    shares = step_shares(recipe, len(sides))
     counts = [max(1, int(steps * share / sum(shares))) for share in shares]
     counts[0] += max(0, steps - sum(counts))  # rounding leftovers go to the cheapest scale
     scales = []
@@ -53,15 +55,41 @@ def plan_scales(height: int, width: int, recipe: Recipe, steps: int) -> list[Sca
     return scales
 
 
+def step_shares(recipe: Recipe, count: int) -> list[float]:
+    """Relative step counts of ``count`` scales, coarsest first.
+
+    ``recipe.step_shares`` lists them finest first; scales beyond it continue with
+    ``step_decay`` (each coarser scale gets 1/decay as many); without it every scale
+    gets ``step_decay`` times the steps of the next coarser one.
+    """
+    fine_first = list(recipe.step_shares[:count])
+    while len(fine_first) < count:
+        last = fine_first[-1] if fine_first else 1.0
+        fine_first.append(last / recipe.step_decay)
+    return fine_first[::-1]
+
+
+@dataclass
+class Curvature:
+    """What L-BFGS learnt about the objective's scale, carried from one scale to the next.
+
+    Relative losses are means over positions, so the inverse curvature along the
+    gradient grows with the pixel count: ``gamma_per_pixel`` times the next scale's
+    pixel count is its first step's scale, instead of a blind guess.
+    """
+
+    gamma_per_pixel: float | None = None
+
+
 def optimise(image: torch.Tensor, objective: Objective, recipe: Recipe, steps: int,
-             on_step: StepHook) -> torch.Tensor:
+             on_step: StepHook, *, curvature: Curvature | None = None) -> torch.Tensor:
     """Run ``steps`` objective evaluations from ``image``; ``on_step`` may raise to stop.
 
-    A step is one forward+backward pass for both optimisers, so progress and cost are
-    comparable. L-BFGS runs without line search (one evaluation per iteration, fixed
-    unit step after the first), which is what made it fast in measurement; a non-finite
-    loss rolls back to the best iterate seen.
+    A step is one forward+backward pass for every optimiser, so progress and cost are
+    comparable. A non-finite loss rolls back to the best iterate seen.
     """
+    if recipe.optimizer == "lbfgs":
+        return lbfgs(image, objective, recipe, steps, on_step, curvature=curvature or Curvature())
     x = image.detach().clone().requires_grad_(True)
     best = (float("inf"), x.detach().clone())
 
@@ -85,11 +113,13 @@ def optimise(image: torch.Tensor, objective: Objective, recipe: Recipe, steps: i
             adam.step()
         return x.detach()
 
-    lbfgs = torch.optim.LBFGS([x], lr=recipe.lr, max_iter=1, history_size=recipe.history,
-                              tolerance_grad=0.0, tolerance_change=0.0)
+    # "lbfgs_torch": torch.optim.LBFGS without line search (one evaluation per iteration,
+    # fixed unit step after the first): the previous default, kept to compare against.
+    torch_lbfgs = torch.optim.LBFGS([x], lr=recipe.lr, max_iter=1, history_size=recipe.history,
+                                    tolerance_grad=0.0, tolerance_change=0.0)
 
     def closure() -> torch.Tensor:
-        lbfgs.zero_grad(set_to_none=True)
+        torch_lbfgs.zero_grad(set_to_none=True)
         loss = evaluate()
         if torch.isfinite(loss):
             loss.backward()
@@ -98,7 +128,151 @@ def optimise(image: torch.Tensor, objective: Objective, recipe: Recipe, steps: i
         return loss
 
     for _ in range(steps):
-        loss = lbfgs.step(closure)
+        loss = torch_lbfgs.step(closure)
         if not torch.isfinite(loss):
             return best[1]
     return x.detach()
+
+
+def lbfgs(image: torch.Tensor, objective: Objective, recipe: Recipe, steps: int,
+          on_step: StepHook, *, curvature: Curvature) -> torch.Tensor:
+    """L-BFGS with one evaluation per step and a sane first step.
+
+    torch.optim.LBFGS starts each scale with ``x -= min(1, 1/|g|₁)·g``: on relative
+    losses a step of ~1e-4 in pixel values that changes nothing, then scales its second
+    step from that one pair of points and overshoots (1.56 → 2.17 at 512 px). Here the
+    first step moves the largest pixel by ``recipe.first_step`` (or uses the curvature
+    carried from the coarser scale), and later steps use the standard two-loop recursion
+    with ``H₀ = sᵀy / yᵀy``. Measured on Tübingen × Starry Night at 512 px with the
+    previous schedule: final loss 1.04 vs 1.11 in the same 90 steps, no overshoots.
+    An overshoot (loss up) is not searched along: the next curvature pair corrects it,
+    and a line search would spend evaluations the schedule counts as steps.
+
+    The variables are the image's pixels, or the levels of a Laplacian pyramid
+    (``recipe.pyramid``), see ``Pyramid``.
+    """
+    param: Pixels | Pyramid = (Pyramid(recipe.pyramid, recipe.pyramid_decay)
+                               if recipe.pyramid > 1 else Pixels())
+    z = param.encode(image.detach())
+    pixels = image[0, 0].numel()
+    pairs: list[tuple[torch.Tensor, torch.Tensor, float]] = []
+    best_loss, best_z = float("inf"), z
+
+    def evaluate(point: torch.Tensor) -> tuple[float, torch.Tensor]:
+        nonlocal best_loss, best_z
+        leaf = point.detach().requires_grad_(True)
+        x = param.decode(leaf)
+        loss, parts = objective(x)
+        on_step(x, parts)
+        value = loss.item()
+        if not math.isfinite(value):
+            return value, torch.zeros_like(point)
+        loss.backward()
+        assert leaf.grad is not None
+        if value < best_loss:
+            best_loss, best_z = value, point.detach()
+        return value, leaf.grad.detach()
+
+    def direction(g: torch.Tensor) -> torch.Tensor:
+        d = two_loop(g, pairs)
+        if pairs:
+            return d
+        if curvature.gamma_per_pixel is not None:
+            return d * (curvature.gamma_per_pixel * pixels)
+        with torch.no_grad():
+            largest = param.decode(d).abs().max().item()
+        return d * (recipe.first_step / max(largest, 1e-30))
+
+    f, g = evaluate(z)
+    average = z.clone() if recipe.average else None
+    for _ in range(steps - 1):
+        if not math.isfinite(f):
+            break
+        z_new = z - direction(g)
+        f_new, g_new = evaluate(z_new)
+        s, y = z_new - z, g_new - g
+        sy, yy = float(s @ y), float(y @ y)
+        if sy > 1e-10 * yy:  # curvature condition: keeps H positive definite
+            pairs.append((s, y, 1.0 / sy))
+            del pairs[:-recipe.history]
+            curvature.gamma_per_pixel = sy / yy / pixels
+        z, f, g = z_new, f_new, g_new
+        if average is not None:
+            average.lerp_(z, 1 - recipe.average)
+    if average is not None and math.isfinite(f):
+        return param.decode(average.lerp_(z - direction(g), 1 - recipe.average)).detach()
+    with torch.no_grad():
+        if not math.isfinite(f):
+            return param.decode(best_z).detach()
+        # One more step along the last direction costs no evaluation; steps lower the
+        # loss (the curves fall monotonically after the first), and the next scale or
+        # the caller's final clamp takes it from here, as torch's L-BFGS did.
+        return param.decode(z - direction(g)).detach()
+
+
+class Pixels:
+    """The image itself as the variables (flattened)."""
+
+    def __init__(self) -> None:
+        self.shape = torch.Size()
+
+    def encode(self, image: torch.Tensor) -> torch.Tensor:
+        self.shape = image.shape
+        return image.reshape(-1).clone()
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        return z.view(self.shape)
+
+
+class Pyramid:
+    """The image as a Laplacian pyramid (STROTSS): ``levels`` bands, finest first, each
+    upsampled (bilinear) and summed. Level ``l`` is stored divided by ``decay**l``, so a
+    step of the same size in every variable moves coarse bands ``decay**-l`` times as
+    far: a preconditioner that favours large structures."""
+
+    def __init__(self, levels: int, decay: float) -> None:
+        self.levels, self.decay = levels, decay
+        self.shapes: list[torch.Size] = []
+
+    def encode(self, image: torch.Tensor) -> torch.Tensor:
+        bands, rest = [], image
+        for _ in range(self.levels - 1):
+            if min(rest.shape[-2:]) < 4:
+                break
+            low = F.avg_pool2d(rest, 2, ceil_mode=True)
+            bands.append(rest - F.interpolate(low, size=rest.shape[-2:], mode="bilinear",
+                                              align_corners=False))
+            rest = low
+        bands.append(rest)
+        self.shapes = [b.shape for b in bands]
+        return torch.cat([(b / self.decay ** i).reshape(-1) for i, b in enumerate(bands)])
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        parts, offset = [], 0
+        for i, shape in enumerate(self.shapes):
+            n = shape.numel()
+            parts.append(z[offset:offset + n].view(shape) * self.decay ** i)
+            offset += n
+        image = parts[-1]
+        for band in reversed(parts[:-1]):
+            image = F.interpolate(image, size=band.shape[-2:], mode="bilinear",
+                                  align_corners=False) + band
+        return image
+
+
+def two_loop(g: torch.Tensor, pairs: list[tuple[torch.Tensor, torch.Tensor, float]]
+             ) -> torch.Tensor:
+    """H·g for the L-BFGS inverse-Hessian estimate (Nocedal & Wright, Algorithm 7.4)."""
+    q = g.clone()
+    alphas = []
+    for s, y, rho in reversed(pairs):
+        a = rho * float(s @ q)
+        q.sub_(y, alpha=a)
+        alphas.append(a)
+    if pairs:
+        s, y, _ = pairs[-1]
+        q.mul_(float(s @ y) / float(y @ y))
+    for (s, y, rho), a in zip(pairs, reversed(alphas), strict=True):
+        b = rho * float(y @ q)
+        q.add_(s, alpha=a - b)
+    return q

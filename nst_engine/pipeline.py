@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import torch
 from PIL import Image
 
-from .adain import adain_model
+from .adain import AdaIN, adain_model
 from .color import preserve_colors
 from .device import autocast_dtype, memory_format, select_device, set_threads
 from .errors import Cancelled, SettingsError
@@ -32,15 +32,18 @@ from .objective import (
     style_size,
     style_targets,
 )
-from .optimize import Scale, optimise, plan_scales
+from .optimize import Curvature, Scale, optimise, plan_scales
 from .presets import DEFAULT_STRENGTH, RECIPES, Recipe
 from .progress import EtaClock, Progress, ProgressCallback, StopCheck, report_every
 from .settings import STYLE_HEADROOM, Settings
 from .tensors import to_pil, to_tensor
+from .tiling import Level, hd_sizes, plan_levels, refine, tiled_adain, tiled_mean_std
 from .vgg import VGGFeatures, resize_to
 from .weights import load_vgg_weights
 
 DEFAULT_SETTINGS = Settings()
+#: Paintings analysed for AdaIN above this long side are encoded in tiles.
+TILED_STATS_SIDE = 1024
 
 
 @dataclass(frozen=True)
@@ -74,13 +77,14 @@ def precision_name(dtype: torch.dtype | None) -> str:
 def stylize(content: ImageSource, style: ImageSource | Sequence[ImageSource], *,
             settings: Settings = DEFAULT_SETTINGS, on_progress: ProgressCallback | None = None,
             should_stop: StopCheck | None = None, limits: ImageLimits = DEFAULT_LIMITS,
-            cache: StyleTargetCache = STYLE_CACHE) -> Result:
+            cache: StyleTargetCache = STYLE_CACHE, recipe: Recipe | None = None) -> Result:
     """Paint ``content`` in the style of ``style`` (one image, or several to blend).
 
     ``on_progress`` gets a ``Progress`` after every optimiser step, with a preview image
     every ``settings.preview_every`` steps. ``should_stop`` is polled every step; when it
     returns True, ``Cancelled`` is raised within that step. Input errors raise the
-    subclasses of ``InputImageError`` with messages meant for end users.
+    subclasses of ``InputImageError`` with messages meant for end users. ``recipe``
+    replaces the preset's (benchmarks and panels compare ``presets.PREVIOUS_DEFAULT``).
     """
     started = time.perf_counter()
     stop = should_stop or (lambda: False)
@@ -107,7 +111,7 @@ def stylize(content: ImageSource, style: ImageSource | Sequence[ImageSource], *,
 
     if settings.preset == "fast":
         out = adain_transfer(content_t, styles, blend, settings=settings, device=device,
-                             dtype=dtype, cache=cache)
+                             dtype=dtype, cache=cache, stop=stop)
         steps, losses, scales = 1, {}, [(width, height)]
         if settings.preserve_colors:
             out = preserve_colors(out, content_t)
@@ -115,14 +119,20 @@ def stylize(content: ImageSource, style: ImageSource | Sequence[ImageSource], *,
             on_progress(Progress(1, 1, 1, 1, (width, height), {}, time.perf_counter() - started,
                                  0.0, preview_image(out, settings)))
     else:
-        recipe = RECIPES[settings.preset]
+        recipe = recipe or RECIPES[settings.preset]
         steps = settings.steps or recipe.steps
-        plan = plan_scales(height, width, recipe, steps)
-        out, losses = optimise_scales(content_t, styles, blend, settings=settings, recipe=recipe,
+        # Above paint_size: paint the whole image at half size (or less), then refine in
+        # tiles at each doubling up to the full size (see ``tiling``).
+        levels = plan_levels(height, width, settings.paint_size, settings.tile_size,
+                             settings.tile_steps or recipe.tile_steps)
+        painted = resize_to(content_t, hd_sizes(height, width, settings.paint_size)[0])
+        plan = plan_scales(*painted.shape[-2:], recipe, steps)
+        out, losses = optimise_scales(painted, styles, blend, settings=settings, recipe=recipe,
                                       plan=plan, device=device, dtype=dtype,
                                       on_progress=on_progress, stop=stop, cache=cache,
-                                      started=started)
-        scales = [(s.width, s.height) for s in plan]
+                                      started=started, levels=levels, full_content=content_t)
+        scales = [(s.width, s.height) for s in plan] + [(lv.width, lv.height) for lv in levels]
+        steps = steps + sum(lv.work for lv in levels)
         if settings.preserve_colors:
             out = preserve_colors(out, content_t)
     return Result(to_pil(out), settings, losses, steps, time.perf_counter() - started,
@@ -131,38 +141,67 @@ def stylize(content: ImageSource, style: ImageSource | Sequence[ImageSource], *,
 
 def adain_transfer(content: torch.Tensor, styles: Sequence[StyleImage], blend: Sequence[float],
                    *, settings: Settings, device: torch.device, dtype: torch.dtype | None,
-                   cache: StyleTargetCache = STYLE_CACHE) -> torch.Tensor:
-    """AdaIN result at ``content``'s size, with style statistics at the matching scale."""
+                   cache: StyleTargetCache = STYLE_CACHE, stop: StopCheck | None = None
+                   ) -> torch.Tensor:
+    """AdaIN result at ``content``'s size, with style statistics at the matching scale.
+
+    Above ``settings.paint_size`` it runs in tiles (``tiling.tiled_adain``): one pass
+    over a 4096-px image would hold gigabytes of relu1 activations.
+    """
     model = adain_model(device, dtype)
-    side = round(max(content.shape[-2:]) * settings.style_scale)
+    long_side = max(content.shape[-2:])
+    stats = adain_stats(model, styles, round(long_side * settings.style_scale), dtype=dtype,
+                        device=device, cache=cache)
+    # Below the default strength the AdaIN mix fades towards the photo, so strength
+    # behaves the same in the fast preset and as the optimisation's starting point.
+    alpha = settings.alpha * min(1.0, settings.strength / DEFAULT_STRENGTH)
+    if long_side > settings.paint_size:
+        return tiled_adain(model, content, stats, blend, alpha=alpha, tile=settings.tile_size,
+                           stop=lambda: check(stop or (lambda: False)))
+    return model.transfer(content, stats, blend, alpha)
+
+
+def adain_stats(model: AdaIN, styles: Sequence[StyleImage], side: int, *,
+                dtype: torch.dtype | None, device: torch.device,
+                cache: StyleTargetCache) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Each painting's relu4_1 mean and std with its long side at ``side``, via the cache."""
     stats = []
     for s in styles:
         size = style_size(s.tensor, side)
         key = ("adain", s.key, size, str(dtype), str(device))
         cached = cache.get(key)
         if cached is None:  # the painting's statistics: one encoder pass, then free
-            mean, std = model.style_stats(resize_to(s.tensor, size))
+            image = resize_to(s.tensor, size)
+            if max(size) > TILED_STATS_SIDE:
+                mean, std = tiled_mean_std(model, image)
+            else:
+                mean, std = model.style_stats(image)
             cached = {0: mean, 1: std}
             cache.put(key, cached)
         stats.append((cached[0], cached[1]))
-    # Below the default strength the AdaIN mix fades towards the photo, so strength
-    # behaves the same in the fast preset and as the optimisation's starting point.
-    alpha = settings.alpha * min(1.0, settings.strength / DEFAULT_STRENGTH)
-    return model.transfer(content, stats, blend, alpha)
+    return stats
 
 
 def optimise_scales(content: torch.Tensor, styles: Sequence[StyleImage], blend: Sequence[float],
                     *, settings: Settings, recipe: Recipe, plan: Sequence[Scale],
                     device: torch.device, dtype: torch.dtype | None,
                     on_progress: ProgressCallback | None, stop: StopCheck,
-                    cache: StyleTargetCache, started: float
+                    cache: StyleTargetCache, started: float,
+                    levels: Sequence[Level] = (), full_content: torch.Tensor | None = None
                     ) -> tuple[torch.Tensor, dict[str, float]]:
+    """Coarse-to-fine optimisation over ``plan`` (the whole image at each scale), then,
+    for results larger than ``settings.paint_size``, the tiled refinement through
+    ``levels`` up to ``full_content``'s size (see ``tiling``)."""
     depth = max(recipe.content_layers + recipe.style_layers)
     extractor, origin = feature_extractor(settings.weights, depth, recipe.padding, device)
-    total = sum(s.steps for s in plan)
-    clock = EtaClock([(s.steps, s.pixels) for s in plan], started=started)
+    tile_pixels = settings.tile_size ** 2
+    total = sum(s.steps for s in plan) + sum(level.work for level in levels)
+    clock = EtaClock([(s.steps, s.pixels) for s in plan] +
+                     [(level.work, tile_pixels) for level in levels], started=started)
+    n_scales = len(plan) + len(levels)
     init = settings.init if settings.init != "auto" else recipe.init
     final = plan[-1]
+    shown_size = (levels[-1].width, levels[-1].height) if levels else (final.width, final.height)
     start = resize_to(content, (final.height, final.width))
     if init == "adain":
         check(stop)
@@ -173,10 +212,32 @@ def optimise_scales(content: torch.Tensor, styles: Sequence[StyleImage], blend: 
     done = 0
     losses: dict[str, float] = {}
     cadence = PreviewCadence(settings, recipe, total)
+    curvature = Curvature()
+    style_weight = recipe.style_weight_at(settings.strength)
     if on_progress is not None:  # step 0: the starting image (the AdaIN one) at once
         preview = preview_image(start, settings) if cadence.due(0) else None
-        on_progress(Progress(0, total, 1, len(plan), (final.width, final.height), {},
-                             clock.elapsed(), None, preview))
+        on_progress(Progress(0, total, 1, n_scales, shown_size, {}, clock.elapsed(), None,
+                             preview))
+
+    def report(x: torch.Tensor | Callable[[], torch.Tensor], parts: dict[str, torch.Tensor],
+               *, index: int, size: tuple[int, int], pixels: int, first_step: int) -> None:
+        nonlocal done, losses
+        check(stop)
+        done += 1
+        clock.tick(pixels, timed=done > first_step)
+        losses = {k: v.item() for k, v in parts.items()}
+        losses["total"] = sum(losses.values())
+        if on_progress is None:
+            return
+        preview = None
+        if cadence.due(done):
+            shown = x() if callable(x) else x.detach()
+            if settings.preserve_colors:
+                shown = preserve_colors(shown, content)
+            preview = preview_image(shown, settings)
+        on_progress(Progress(done, total, index, n_scales, size, losses, clock.elapsed(),
+                             clock.eta(), preview))
+
     for index, scale in enumerate(plan, start=1):
         size = (scale.height, scale.width)
         content_s = resize_to(content, size)
@@ -185,8 +246,7 @@ def optimise_scales(content: torch.Tensor, styles: Sequence[StyleImage], blend: 
             image = base
         else:
             # Upsampling blurs: put back the band of detail the starting image has at this
-            # finer scale (a Laplacian-pyramid step). Measured: final loss 0.83 vs 0.95 and
-            # 1.09 vs 1.54 at 512 px, 109 vs 127 steps to the seed's loss at 256 px.
+            # finer scale (a Laplacian-pyramid step). See presets for the measurements.
             image = (resize_to(image, size) + base - resize_to(base_prev, size)).clamp(0, 1)
         base_prev = base
         check(stop)  # analysing the painting at a new scale takes a VGG pass per style
@@ -194,32 +254,63 @@ def optimise_scales(content: torch.Tensor, styles: Sequence[StyleImage], blend: 
                               round(max(size) * settings.style_scale), weights_origin=origin,
                               dtype=dtype, device=device, cache=cache)
         objective = Objective(extractor, recipe, content=content_s, style_grams=grams,
-                              style_weight=recipe.style_weight_at(settings.strength), dtype=dtype,
+                              style_weight=style_weight, dtype=dtype,
                               positions_ratio=plan[-1].pixels / scale.pixels)
         check(stop)
         clock.restart_interval()
-        first_step = done + 1
-
-        def on_step(x: torch.Tensor, parts: dict[str, torch.Tensor], index: int = index,
-                    scale: Scale = scale, first_step: int = first_step) -> None:
-            nonlocal done, losses
-            check(stop)
-            done += 1
-            clock.tick(scale.pixels, timed=done > first_step)
-            losses = {k: v.item() for k, v in parts.items()}
-            losses["total"] = sum(losses.values())
-            if on_progress is None:
-                return
-            preview = None
-            if cadence.due(done):
-                shown = preserve_colors(x.detach(), content) if settings.preserve_colors else x
-                preview = preview_image(shown, settings)
-            on_progress(Progress(done, total, index, len(plan), (scale.width, scale.height),
-                                 losses, clock.elapsed(), clock.eta(), preview))
-
-        image = optimise(image, objective, recipe, scale.steps, on_step)
+        step_hook = functools.partial(report, index=index, size=(scale.width, scale.height),
+                                      pixels=scale.pixels, first_step=done + 1)
+        image = optimise(image, objective, recipe, scale.steps, step_hook, curvature=curvature)
     assert image is not None
-    return image.clamp(0, 1), losses
+    if not levels:
+        return image.clamp(0, 1), losses
+    assert full_content is not None
+    return refine_in_tiles(image.clamp(0, 1), full_content, styles, blend, settings=settings,
+                           recipe=recipe, levels=levels, extractor=extractor, origin=origin,
+                           device=device, dtype=dtype, init=init, first_index=len(plan) + 1,
+                           report=report, clock=clock, stop=stop, cache=cache), losses
+
+
+def refine_in_tiles(image: torch.Tensor, content: torch.Tensor, styles: Sequence[StyleImage],
+                    blend: Sequence[float], *, settings: Settings, recipe: Recipe,
+                    levels: Sequence[Level], extractor: VGGFeatures, origin: str,
+                    device: torch.device, dtype: torch.dtype | None, init: str,
+                    first_index: int, report: Callable[..., None], clock: EtaClock,
+                    stop: StopCheck, cache: StyleTargetCache) -> torch.Tensor:
+    """``tiling.refine`` wired to this run's progress reports, previews and cancel."""
+    state: dict[str, object] = {"image": image, "first_step": 0, "level": -1}
+
+    def current() -> torch.Tensor:  # a preview shows the image as of the last tile
+        shown = state["image"]
+        assert isinstance(shown, torch.Tensor)
+        return shown
+
+    def on_tile(full: torch.Tensor) -> None:
+        state["image"] = full
+        clock.restart_interval()
+
+    def on_step(level_index: int, level: Level, x: torch.Tensor,
+                parts: dict[str, torch.Tensor]) -> None:
+        if state["level"] != level_index:
+            state["level"], state["first_step"] = level_index, 0
+        report(current, parts, index=first_index + level_index,
+               size=(level.width, level.height), pixels=settings.tile_size ** 2,
+               first_step=0)
+
+    model = adain_model(device, dtype) if init == "adain" else None
+    alpha = settings.alpha * min(1.0, settings.strength / DEFAULT_STRENGTH)
+
+    def stats_at(long_side: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        assert model is not None
+        return adain_stats(model, styles, round(long_side * settings.style_scale),
+                           dtype=dtype, device=device, cache=cache)
+
+    return refine(image, content, styles, blend, levels=levels, recipe=recipe,
+                  extractor=extractor, weights_origin=origin,
+                  style_weight=recipe.style_weight_at(settings.strength),
+                  style_scale=settings.style_scale, tile=settings.tile_size, dtype=dtype,
+                  adain=model, adain_stats=stats_at, alpha=alpha, cache=cache,
+                  stop=lambda: check(stop), on_step=on_step, on_tile=on_tile).clamp(0, 1)
 
 
 class PreviewCadence:

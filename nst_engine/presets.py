@@ -13,7 +13,7 @@ from typing import Literal
 
 from .vgg import Padding
 
-Optimizer = Literal["adam", "lbfgs"]
+Optimizer = Literal["adam", "lbfgs", "lbfgs_torch"]
 
 #: One point of ``strength`` multiplies the style weight by this; 0..10 spans ~110x.
 STRENGTH_BASE = 1.6
@@ -39,9 +39,24 @@ class Recipe:
     padding: Padding
     #: each finer scale gets this fraction of the previous scale's steps
     step_decay: float = 1.0
+    #: relative steps per scale, finest first (coarser scales beyond continue by
+    #: ``step_decay``); empty: geometric by ``step_decay`` throughout
+    step_shares: tuple[float, ...] = ()
     #: L-BFGS curvature pairs kept (measured: 67 steps to the seed's loss at 50, 71 at 20)
     history: int = 50
     preview_every: int = 10
+    #: L-BFGS: the largest pixel change of a run's first step (later scales reuse the
+    #: curvature measured on the coarser one)
+    first_step: float = 0.03
+    #: L-BFGS variables: 1 = pixels; n > 1 = an n-level Laplacian pyramid whose level l
+    #: moves pyramid_decay**-l times as far per unit step
+    pyramid: int = 1
+    pyramid_decay: float = 1.0
+    #: L-BFGS: each scale hands on an exponential moving average of its iterates with
+    #: this decay (0: the last iterate)
+    average: float = 0.0
+    #: steps per tile when a large result is refined in tiles (see ``tiling``)
+    tile_steps: int = 8
 
     def style_weight_at(self, strength: float) -> float:
         return self.style_weight * STRENGTH_BASE ** (strength - DEFAULT_STRENGTH)
@@ -73,23 +88,22 @@ SEED = Recipe(
     preview_every=100,  # "snapshot every 100 steps"
 )
 
-# Chosen by measurement on this project's 2-core CPU (numbers in README "Benchmarks"):
+# The default until this revision, kept to compare against (``bench quality``, panels):
+# torch.optim.LBFGS, five scales 128…512 px by √2 with 0.8x the steps per finer scale.
+# Chosen then by measurement on this project's 2-core CPU:
 # - L-BFGS over Adam: at 512 px and equal time, final loss 0.97-1.4 against Adam's 1.6
 #   (lr 0.02) with visibly cleaner strokes; Adam leaves per-pixel noise. On the seed's
 #   objective L-BFGS needs ~67 steps where Adam needs ~530.
-# - Coarse-to-fine from 128 px by √2: large strokes and swirls form at the coarse
-#   scales, which single-scale runs of the same cost never produce (they only add fine
-#   texture). Each finer scale gets 0.8x the steps: with fewer final steps (0.6x) the
-#   upsampling blur is not fully repaired (loss 2.7 vs 1.4). Moving up a scale also adds
-#   back the starting image's detail band (see ``pipeline.optimise_scales``).
+# - Coarse-to-fine from 128 px: large strokes and swirls form at the coarse scales,
+#   which single-scale runs never produce (they only add fine texture). Moving up a
+#   scale adds back the starting image's detail band (see ``pipeline.optimise_scales``).
 # - Relative losses at relu4_2 (content) and relu1_1…relu5_1 (style, equal layer weights)
 #   so strength means the same for any image size and weight source.
 # - Start from the AdaIN image: the palette and strokes of the painting are there from the
 #   first step (more painterly at equal cost); ``strength`` below 5 blends it back
 #   towards the photo.
-# - bf16 convolutions on CPUs that have them (loss reductions stay fp32): per-step
-#   1.7x faster here, same loss curve as fp32 (0.826 vs 0.827 after 60 steps).
-DEFAULT = Recipe(
+# - bf16 convolutions on CPUs that have them (loss reductions stay fp32).
+PREVIOUS_DEFAULT = Recipe(
     content_layers=(22,),  # relu4_2
     style_layers=(1, 6, 11, 20, 29),  # relu1_1 … relu5_1
     normalised_gram=True,
@@ -97,7 +111,7 @@ DEFAULT = Recipe(
     content_weight=1.0,
     style_weight=5.0,
     tv_weight=0.0,
-    optimizer="lbfgs",
+    optimizer="lbfgs_torch",
     lr=1.0,
     steps=90,
     min_scale=128,
@@ -107,4 +121,64 @@ DEFAULT = Recipe(
     step_decay=0.8,
 )
 
+# The default: the previous one's objective (losses, layers, weights, AdaIN start,
+# bf16), reached in about 0.65x the work. Measured side by side on this 2-core CPU; the
+# "guard" is the content and style loss of the final 512-px image, fp32, relative to the
+# previous default's on the same pairs (``python -m nst_engine bench quality``); "eq" is
+# the optimisation's cost in full-size steps (Σ steps × pixels / final pixels). Figures
+# on Tübingen × Starry Night, Sailboat × Composition VII and Chicago × Wave at 512 px:
+# - Our own L-BFGS (``optimize.lbfgs``): torch's starts every scale with a step of
+#   ~1e-4 and overshoots on the next (loss 1.56 → 2.17 at 512 px); a first step that
+#   moves the largest pixel by 0.03, then the curvature carried from the coarser scale:
+#   guard 0.947 content / 0.927 style at the same 90 steps (25.2 eq).
+# - Three scales 128/256/512 (ratio 2) instead of five (√2), steps 30/14/11 (55 in all,
+#   16.4 eq instead of 25.2): each scale change costs a restart and a loss jump (the
+#   relu4_2 content and relu5_1 style terms, which see structure at the new scale, not
+#   the blur), so fewer, larger jumps with more steps at the final scale win. The final
+#   scale's step count matters most: 9 final steps → content 1.05-1.07, 11 → 0.99.
+#   Rejected: single-scale 512 px, 16 steps: guard 0.90 / 1.03 but the large swirls and
+#   strokes of the coarse scales are gone (looked at); 5 scales with 3 final steps
+#   (11.4 eq): 1.32 / 1.18; 181→512 (30/12): 0.99 / 1.05, fewer swirls; 128→512 (48/12):
+#   1.03 / 1.07.
+# - Variables: a 4-level Laplacian pyramid with coarse levels moving 2x further per
+#   level (``pyramid_decay`` 0.5, as STROTSS parameterises): swirls survive the scale
+#   changes better (looked at); guard with 9 final steps 1.07 / 0.995 vs 1.05 / 1.00 in
+#   pixels; decay 1.0: 1.06 / 1.04; 5 levels: 1.06 / 0.98; on the seed's objective 57
+#   steps vs 58 (pixels).
+# - Total variation 10 (mean squared neighbour difference): removes some of the fine
+#   pixel-level hatching between strokes (TV of the result −8 % at 512 px, visibly at
+#   256 px) for +1-2 % on the guard; 30 is cleaner still but style +8 %; 3 does nothing.
+# - Rejected: an EMA of the iterates (crowsonkb), decay 0.5: content 1.03 vs 0.99 and no
+#   less noise (with 11 L-BFGS steps the average lags); re-running AdaIN on the current
+#   image at each scale for the detail band ("restart from AdaIN at every scale"): guard
+#   1.22 / 1.07, the loss jump grows; the photo's detail band: 1.13 / 1.35; no band: 1.44
+#   / 1.88; bf16 Gram matmuls: the seed objective stops converging (6.8e4 after 57 steps
+#   vs 5.8e4); L-BFGS history 10: 65+ steps to the seed's loss vs 57 (history 100: 56);
+#   torch.compile of the objective: 70 s to compile per image size and 1.3x slower steps
+#   on this CPU; bf16 weights instead of autocast: no faster.
+# - Per step (``losses``): Gram and content losses work in the channels-last layout the
+#   extractor produces: 0.83 → 0.69 s per 512×384 step in bf16, 1.96 → 1.72 s in fp32;
+#   the seed's full-resolution content terms 0.274 → 0.237 s per 256² step.
+DEFAULT = Recipe(
+    content_layers=(22,),  # relu4_2
+    style_layers=(1, 6, 11, 20, 29),  # relu1_1 … relu5_1
+    normalised_gram=True,
+    relative=True,
+    content_weight=1.0,
+    style_weight=5.0,
+    tv_weight=10.0,
+    optimizer="lbfgs",
+    lr=1.0,
+    steps=55,
+    min_scale=128,
+    scale_ratio=2.0,
+    init="adain",
+    padding="zeros",
+    step_shares=(11, 14, 30),
+    pyramid=4,
+    pyramid_decay=0.5,
+)
+
 RECIPES: dict[str, Recipe] = {"seed": SEED, "default": DEFAULT}
+#: Recipes that are not presets but can be compared against (bench quality, panels).
+REFERENCE_RECIPES: dict[str, Recipe] = {"previous": PREVIOUS_DEFAULT}

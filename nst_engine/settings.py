@@ -57,6 +57,15 @@ class Settings:
     device: str = option("auto", "auto, cpu, cuda, cuda:N or mps")
     threads: int | None = option(None, "CPU threads for PyTorch (default: PyTorch's choice)",
                                  low=1, high=256)
+    paint_size: int = option(
+        1024, "results with a longer side are painted whole at this size or below (halving "
+        "the requested size), then refined at each doubling up to full size in overlapping "
+        "tiles against the whole image's style targets: memory stays bounded",
+        low=128, high=4096)
+    tile_size: int = option(512, "tile side for the full-size refinement of large results "
+                            "(memory grows with its square)", low=128, high=2048)
+    tile_steps: int | None = option(None, "optimiser steps per tile in that refinement "
+                                    "(default: the preset's)", low=1, high=1000)
     preview_every: int | None = option(None, "steps between preview images in progress "
                                        "reports (0: none; default: the preset's)",
                                        low=0, high=10000)
