@@ -153,7 +153,7 @@ def run_seed(content: torch.Tensor, style: torch.Tensor, *, steps: int, device: 
 #: What "our optimiser and schedule" means on the seed's objective: everything in the
 #: default recipe that is not part of the objective (layers, weights, TV, padding).
 OPTIMISER_FIELDS = ("optimizer", "lr", "history", "first_step", "pyramid", "pyramid_decay",
-                    "average", "scale_ratio", "step_decay", "step_shares")
+                    "scale_ratio", "step_decay", "step_shares")
 
 
 def run_ours_on_seed_objective(content: torch.Tensor, style: torch.Tensor, *, target: float,

@@ -184,7 +184,6 @@ def lbfgs(image: torch.Tensor, objective: Objective, recipe: Recipe, steps: int,
         return d * (recipe.first_step / max(largest, 1e-30))
 
     f, g = evaluate(z)
-    average = z.clone() if recipe.average else None
     for _ in range(steps - 1):
         if not math.isfinite(f):
             break
@@ -197,10 +196,6 @@ def lbfgs(image: torch.Tensor, objective: Objective, recipe: Recipe, steps: int,
             del pairs[:-recipe.history]
             curvature.gamma_per_pixel = sy / yy / pixels
         z, f, g = z_new, f_new, g_new
-        if average is not None:
-            average.lerp_(z, 1 - recipe.average)
-    if average is not None and math.isfinite(f):
-        return param.decode(average.lerp_(z - direction(g), 1 - recipe.average)).detach()
     with torch.no_grad():
         if not math.isfinite(f):
             return param.decode(best_z).detach()

@@ -106,6 +106,8 @@ def run(args: argparse.Namespace) -> int:
             started = time.perf_counter()
             image, label = paint(name, content, style, stem, args)
             results[name] = image
+            (args.out / name).mkdir(exist_ok=True)  # reusable as ``--previous OUT/previous``
+            image.save(args.out / name / f"{stem}.png")
             tiles.append(labelled(image, label, height))
             print(f"{stem}: {label} ({time.perf_counter() - started:.1f} s)", flush=True)
         if "previous" in results and "default" in results:

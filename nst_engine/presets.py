@@ -52,9 +52,6 @@ class Recipe:
     #: moves pyramid_decay**-l times as far per unit step
     pyramid: int = 1
     pyramid_decay: float = 1.0
-    #: L-BFGS: each scale hands on an exponential moving average of its iterates with
-    #: this decay (0: the last iterate)
-    average: float = 0.0
     #: steps per tile when a large result is refined in tiles (see ``tiling``)
     tile_steps: int = 8
 
