@@ -53,6 +53,24 @@ def test_first_step_moves_the_largest_pixel_by_first_step() -> None:
     assert (seen[1] - seen[0]).abs().max().item() == pytest.approx(DEFAULT.first_step, rel=1e-4)
 
 
+def test_an_overshoot_is_rejected_and_the_step_halved() -> None:
+    goal = torch.rand(1, 3, 12, 12, generator=torch.Generator().manual_seed(2))
+    objective = Quadratic(goal)
+    recipe = dataclasses.replace(DEFAULT, pyramid=1, first_step=50.0)  # far too long
+    seen: list[torch.Tensor] = []
+    losses: list[float] = []
+
+    def on_step(x: torch.Tensor, parts: dict[str, torch.Tensor]) -> None:
+        seen.append(x.detach().clone())
+        losses.append(parts["quadratic"].item())
+
+    x = optimise(torch.zeros_like(goal), objective, recipe, 8, on_step)
+    assert losses[1] > losses[0]
+    # The third point starts from the first again, not from the overshoot.
+    assert (seen[2] - seen[0]).abs().max() < (seen[1] - seen[0]).abs().max()
+    assert objective(x)[0].item() < losses[0]
+
+
 def test_curvature_is_carried_to_the_next_scale() -> None:
     goal = torch.rand(1, 3, 16, 16, generator=torch.Generator().manual_seed(1))
     curvature = Curvature()
