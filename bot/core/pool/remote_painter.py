@@ -25,11 +25,16 @@ from saq.job import Job
 from saq.queue.redis import RedisQueue
 
 from ...config import PoolConfig
+from ..gallery import GalleryWarmUp
 from ..jobs import Cancelled, Failed, Finished, Progressed
 from . import wire
 from .messages import PainterOptions
 
 log = logging.getLogger("stylebot.painter")
+
+#: seconds between checks for the bot's abort marker: a cancel stops a remote job within
+#: this plus the engine's current step
+ABORT_POLL = 0.5
 
 
 class Painter:
@@ -74,8 +79,9 @@ class Painter:
         stop = threading.Event()
         updates: asyncio.Queue[Progressed | None] = asyncio.Queue()
         loop = asyncio.get_running_loop()
-        writer = asyncio.create_task(self._write_progress(job, updates))
-        beating = asyncio.create_task(self._heartbeat(job))
+        writer = asyncio.create_task(self._write_progress(job, updates, stop))
+        beating = asyncio.create_task(self._heartbeat(job, stop))
+        watching = asyncio.create_task(self._watch_abort(job, stop))
 
         def on_progress(event: Progressed) -> None:  # on the engine's thread
             loop.call_soon_threadsafe(updates.put_nowait, event)
@@ -93,6 +99,7 @@ class Painter:
         finally:
             deadline.cancel()
             beating.cancel()
+            watching.cancel()
             updates.put_nowait(None)
             await writer  # every update is written before the job's final state
         if isinstance(outcome, Finished):
@@ -103,13 +110,18 @@ class Painter:
                     "device": outcome.device, "precision": outcome.precision}
         if isinstance(outcome, Failed):
             return {"failed": outcome.reason}
-        assert isinstance(outcome, Cancelled)  # a user's abort raises instead: the deadline
-        return {"failed": "timeout"}
+        assert isinstance(outcome, Cancelled)
+        if await self.redis.exists(job.abort_id):
+            return {"cancelled": True}
+        return {"failed": "timeout"}  # the deadline stopped it
 
-    async def _write_progress(self, job: Job, updates: asyncio.Queue[Progressed | None]) -> None:
+    async def _write_progress(self, job: Job, updates: asyncio.Queue[Progressed | None],
+                              stop: threading.Event) -> None:
         """The one writer of a job's progress: previews as numbered keys, then the job."""
         previews = 0
         while (event := await updates.get()) is not None:
+            if stop.is_set():
+                continue  # an update now could write "active" over the bot's "aborting"
             if not updates.empty() and event.preview_jpeg is None:
                 continue  # a newer report is waiting: this one is stale already
             if event.preview_jpeg is not None:
@@ -121,14 +133,26 @@ class Painter:
                 "scales": event.scales, "elapsed": event.elapsed, "eta": event.eta,
                 "preview": previews}})
 
-    async def _heartbeat(self, job: Job) -> None:
+    async def _heartbeat(self, job: Job, stop: threading.Event) -> None:
         """Touch the job while it runs, even through phases without progress reports."""
-        while True:
+        while not stop.is_set():
             await asyncio.sleep(max(1.0, self.config.heartbeat / 4))
-            await job.update()
+            if not stop.is_set():
+                await job.update()
+
+    async def _watch_abort(self, job: Job, stop: threading.Event) -> None:
+        """Stop the engine when the bot aborts the job. SAQ's own abort check reads the
+        job's status, which a progress update can overwrite in a race (read status, bot
+        writes "aborting", update writes "active" back); the abort marker cannot be."""
+        while not stop.is_set():
+            if await self.redis.exists(job.abort_id):
+                stop.set()
+            await asyncio.sleep(ABORT_POLL)
 
 
-def run_painter(config: PoolConfig, device: str | None = None) -> None:
-    """Serve until SIGTERM/SIGINT (``nst-bot worker``)."""
-    options = PainterOptions(config.weights, device or config.device, config.threads or None)
+def run_painter(config: PoolConfig, device: str | None = None,
+                gallery: GalleryWarmUp | None = None) -> None:
+    """Serve until SIGTERM/SIGINT (``nst-bot worker``); ``gallery``: what to prepare."""
+    options = PainterOptions(config.weights, device or config.device, config.threads or None,
+                             gallery)
     asyncio.run(Painter(config, options).run())
