@@ -75,10 +75,10 @@ def test_a_broken_gallery_entry_is_reported_by_check_config(tmp_path: Path) -> N
         tmp_path, f"[gallery]\nfolder = '{tmp_path}'\n")), env={"STYLEBOT_TELEGRAM_TOKEN": TOKEN})
     assert checked.returncode == 2 and "gallery painting 'sunset'" in checked.stderr
     assert "sunset.jpg" in checked.stderr and "[gallery]" in checked.stderr
-    with pytest.raises(ConfigError, match="gallery.warm_sizes must each be 64"):
+    with pytest.raises(ConfigError, match=r"gallery\.warm_sizes must each be 64"):
         load_config(write(tmp_path, "[gallery]\nwarm_sizes = [4096]\n"),
                     env={"STYLEBOT_TELEGRAM_TOKEN": TOKEN})
-    with pytest.raises(ConfigError, match="limits.rerun_hours must be at least 24"):
+    with pytest.raises(ConfigError, match=r"limits\.rerun_hours must be at least 24"):
         load_config(write(tmp_path, "[limits]\nrerun_hours = 1\n"),
                     env={"STYLEBOT_TELEGRAM_TOKEN": TOKEN})
 

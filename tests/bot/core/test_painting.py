@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
+
+from PIL import Image
 
 from bot.config import GalleryConfig
 from bot.core.gallery import GalleryWarmUp, load_gallery
-from bot.core.jobs import Finished, JobSpec, Owner
+from bot.core.jobs import Finished, JobSpec, Owner, Progressed
 from bot.core.painting import TARGETS, paint, warm_up
 from bot.core.pictures import Picture
 from bot.core.pool.messages import PainterOptions
@@ -28,10 +31,15 @@ def test_a_gallery_pick_needs_no_analysis_after_warm_up(random_weights_path: Pat
     wave = load_gallery(GalleryConfig()).get("wave")
     assert wave is not None
     before = TARGETS.misses
-    outcome = paint(job(wave.picture, random_weights_path, 96), on_progress=lambda _: None,
+    shown: list[Progressed] = []
+    outcome = paint(job(wave.picture, random_weights_path, 96), on_progress=shown.append,
                     should_stop=lambda: False)
     assert isinstance(outcome, Finished) and max(outcome.width, outcome.height) == 96
     assert TARGETS.misses == before  # every target it needed was kept at warm-up
+    # The first look (the starting image at preview size) comes before the engine's own.
+    assert shown[0].step == 0 and shown[0].preview_jpeg is not None
+    assert Image.open(io.BytesIO(shown[0].preview_jpeg)).size == (96, 72)  # preview_size caps
+    assert [p.step for p in shown[1:]][:1] == [0]
     # An uploaded painting is still analysed (and cached) as before.
     upload = Picture.from_image(stripes_image(90, 70))
     assert isinstance(paint(job(upload, random_weights_path, 96), on_progress=lambda _: None,
