@@ -16,6 +16,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -48,6 +49,8 @@ class Painter:
         self.queue = RedisQueue(self.redis, name=wire.QUEUE)
         self.limit = int(config.max_payload_mb * 1024 * 1024)
         self.engine = ThreadPoolExecutor(max_workers=1, thread_name_prefix="engine")
+        self.idle = asyncio.Event()  # no job: time to warm one more gallery painting
+        self.warming: asyncio.Task[None] | None = None
         self.worker = Worker(
             self.queue, [(wire.FUNCTION, self.paint)], concurrency=1,
             startup=self.warm_up, shutdown_grace_period_s=int(config.shutdown_grace),
@@ -60,6 +63,8 @@ class Painter:
         try:
             await self.worker.start()  # until SIGINT/SIGTERM
         finally:
+            if self.warming is not None:
+                self.warming.cancel()
             self.engine.shutdown(wait=True)
             await self.queue.disconnect()
 
@@ -69,12 +74,41 @@ class Painter:
         info = await asyncio.get_running_loop().run_in_executor(
             self.engine, warm_up, self.options)
         log.info("painter ready", extra=info)
+        self.idle.set()
+        self.warming = asyncio.create_task(self._warm_gallery())
+
+    async def _warm_gallery(self) -> None:
+        """The gallery's targets, one painting at a time while no job runs (a job that
+        comes meanwhile waits for that one painting at most)."""
+        from ..painting import gallery_warming
+
+        loop = asyncio.get_running_loop()
+        steps = gallery_warming(self.options)
+        since, warmed = time.monotonic(), 0
+        try:
+            while (ready := await loop.run_in_executor(self.engine, next, steps, None)) \
+                    is not None:
+                warmed = ready
+                await self.idle.wait()
+        except Exception as exc:  # a job would meet it again, and say so to its user
+            log.warning("gallery warm-up stopped", extra={
+                "paintings": warmed, "error": f"{type(exc).__name__}: {exc}"})
+            return
+        log.info("gallery warmed", extra={"paintings": warmed,
+                                          "seconds": round(time.monotonic() - since, 1)})
 
     async def paint(self, ctx: dict[str, Any], **arguments: Any) -> dict[str, Any]:
         """One job: its outcome as JSON (the picture itself goes to a result key)."""
+        job: Job = ctx["job"]
+        self.idle.clear()
+        try:
+            return await self._paint(job, arguments)
+        finally:
+            self.idle.set()
+
+    async def _paint(self, job: Job, arguments: dict[str, Any]) -> dict[str, Any]:
         from ..painting import paint
 
-        job: Job = ctx["job"]
         spec = await wire.spec_from(self.redis, arguments, self.limit)
         stop = threading.Event()
         updates: asyncio.Queue[Progressed | None] = asyncio.Queue()
