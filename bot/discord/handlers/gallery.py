@@ -25,7 +25,7 @@ from ...core.gallery import (
 )
 from ...i18n import Speech, _, _p
 from ..client import StylebotClient
-from ..common import interaction_view, refuse, who_of
+from ..common import interaction_view, refuse, tell_privately, who_of
 from ..status import RESULT_COLOUR
 from ..translator import localised
 
@@ -64,7 +64,7 @@ async def offer_gallery(interaction: discord.Interaction, offer: Speech | Galler
             await core.say(who, offer.text), view=gallery_view(core.gallery, offer.token, 0),
             ephemeral=True)
     else:
-        await interaction.response.send_message(await core.say(who, offer), ephemeral=True)
+        await tell_privately(interaction, offer)
 
 
 class GalleryPick(discord.ui.DynamicItem[discord.ui.Button],  # type: ignore[call-arg]
@@ -84,8 +84,7 @@ class GalleryPick(discord.ui.DynamicItem[discord.ui.Button],  # type: ignore[cal
         core, who = client.core, who_of(interaction)
         refused = await core.pairs.pick_refusal(who, self.token)
         if refused is not None:  # answered privately, without a public deferral
-            await interaction.response.send_message(await core.say(who, refused),
-                                                    ephemeral=True)
+            await tell_privately(interaction, refused)
             return
         await interaction.response.defer(thinking=True)
         text, started = await core.pairs.pick(who, self.token, self.key,
@@ -111,8 +110,7 @@ class GalleryPage(discord.ui.DynamicItem[discord.ui.Button],  # type: ignore[cal
         core, who = client.core, who_of(interaction)
         refused = await core.pairs.pick_refusal(who, self.token)
         if refused is not None:
-            await interaction.response.send_message(await core.say(who, refused),
-                                                    ephemeral=True)
+            await tell_privately(interaction, refused)
             return
         await interaction.response.edit_message(
             view=gallery_view(core.gallery, self.token, self.page))
@@ -134,8 +132,7 @@ def build(client: StylebotClient) -> app_commands.Command:
         who = who_of(interaction)
         gallery = core.gallery
         if not gallery:
-            await interaction.response.send_message(await core.say(who, NO_GALLERY),
-                                                    ephemeral=True)
+            await tell_privately(interaction, NO_GALLERY)
             return
         listing = "\n".join(f"**{gallery.number(p)}.** {p.credit}" for p in gallery.paintings)
         embed = discord.Embed(title=await core.say(who, TITLE), description=listing[:4096],

@@ -13,7 +13,7 @@ import discord
 
 from ...core.jobdesk import OTHER_PAINTING, RERUN_PATTERN, rerun_id
 from ..client import StylebotClient
-from ..common import interaction_view, refuse, who_of
+from ..common import interaction_view, refuse, tell_privately, who_of
 from .gallery import offer_gallery
 
 
@@ -34,8 +34,7 @@ class RerunButton(discord.ui.DynamicItem[discord.ui.Button],  # type: ignore[cal
         core, who = client.core, who_of(interaction)
         refused = await core.jobs.rerun_refusal(who, self.token)
         if refused is not None:  # answered privately, without a public deferral
-            await interaction.response.send_message(await core.say(who, refused),
-                                                    ephemeral=True)
+            await tell_privately(interaction, refused)
             return
         if self.change == OTHER_PAINTING:
             await offer_gallery(interaction, await core.pairs.other(who, self.token))

@@ -20,7 +20,7 @@ from ...core.settings import BY_NAME
 from ...core.uploads import refusal
 from ...i18n import _, _p
 from ..client import StylebotClient
-from ..common import fetch, interaction_view, refuse, who_of
+from ..common import fetch, interaction_view, refuse, tell_privately, who_of
 from ..media import check_attachment
 from ..options import with_options
 from ..translator import localised
@@ -39,22 +39,17 @@ def build(client: StylebotClient) -> app_commands.Command:
                       style: discord.Attachment | None = None, painting: str | None = None,
                       **chosen: Any) -> None:
         who = who_of(interaction)
-
-        async def private(speech: Any) -> None:
-            await interaction.response.send_message(await core.say(who, speech),
-                                                    ephemeral=True)
-
         if not client.accepting:
-            await private(RESTARTING)
+            await tell_privately(interaction, RESTARTING)
             return
         if (style is None) == (painting is None):
-            await private(warning(ONE_PAINTING))
+            await tell_privately(interaction, warning(ONE_PAINTING))
             return
         picked = core.gallery.find(painting) if painting is not None else None
         if painting is not None and picked is None:
-            await private(warning(_("I don't know the painting “{name}”: pick one from the "
-                                    "list, or see /{styles}.", name=painting,
-                                    styles=_p("command", "styles"))))
+            await tell_privately(interaction, warning(_(
+                "I don't know the painting “{name}”: pick one from the list, or see "
+                "/{styles}.", name=painting, styles=_p("command", "styles"))))
             return
         uploads = [content] if style is None else [content, style]
         try:  # metadata only: the answer can still be private
@@ -62,10 +57,10 @@ def build(client: StylebotClient) -> app_commands.Command:
                 check_attachment(attachment, core.uploads.max_bytes)
         except InputImageError as exc:
             core.uploads.refused(exc)
-            await private(warning(refusal(exc)))
+            await tell_privately(interaction, warning(refusal(exc)))
             return
         if not all(core.uploads.allow(who) for _upload in uploads):  # before any download
-            await private(warning(SLOW_DOWN))
+            await tell_privately(interaction, warning(SLOW_DOWN))
             return
         await interaction.response.defer(thinking=True)  # well inside the 3 s window
         try:
