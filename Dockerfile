@@ -26,7 +26,8 @@ RUN pip install --upgrade pip==26.3 \
 
 USER 10001
 WORKDIR /data
-# Settings database and heartbeat live here; mount a volume to keep /weights settings.
+# Settings database, the pictures behind result buttons (stylebot.results/) and the
+# heartbeat live here; mount a volume to keep /weights settings and working buttons.
 VOLUME ["/data"]
 # SIGTERM: stop taking updates, give running jobs [pool] shutdown_grace (6 s by default),
 # tell everyone else, exit; that fits Docker's default 10 s stop timeout. With a longer

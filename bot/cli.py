@@ -99,6 +99,7 @@ def check_painters(config: BotConfig) -> int:
 
 def paint(config: BotConfig, device: str | None) -> int:
     """``nst-bot worker``: one painter, until SIGTERM (its job finished or handed back)."""
+    from .core.gallery import GalleryWarmUp
     from .core.pool.remote_painter import run_painter
     from .logs import setup_logging
 
@@ -108,7 +109,7 @@ def paint(config: BotConfig, device: str | None) -> int:
               file=sys.stderr)
         return 2
     try:
-        run_painter(config.pool, device)
+        run_painter(config.pool, device, GalleryWarmUp.of(config))
     except KeyboardInterrupt:
         return 0
     return 0

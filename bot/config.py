@@ -167,7 +167,7 @@ class GalleryConfig:
     #: (default: ``gallery.toml`` in the folder); a shipped key there replaces that painting
     folder: Path | None = None
     manifest: Path | None = None
-    #: result sizes whose style targets painters compute at warm-up; empty: [defaults] size
+    #: result sizes whose gallery targets painters compute between jobs; empty: [defaults] size
     warm_sizes: tuple[int, ...] = ()
 
 

@@ -8,8 +8,8 @@ when the config is checked, so a broken one is reported by ``check-config`` and 
 start, never at a user's click.
 
 A painting is decoded once into the same ``Picture`` a job carries, in the bot and in
-every painter alike, so the style targets a painter computes at warm-up are the ones a
-pick looks up (``painting.warm_gallery``).
+every painter alike, so the style targets a painter computes between jobs are the ones a
+pick looks up (``painting.gallery_warming``).
 """
 
 from __future__ import annotations
@@ -84,8 +84,8 @@ class GalleryOffer:
 
 @dataclass(frozen=True)
 class GalleryWarmUp:
-    """What a painter prepares at warm-up: the gallery's style targets at the sizes and
-    with the preset jobs will use (``painting.warm_gallery``)."""
+    """What a painter prepares once ready: the gallery's style targets at the sizes and
+    with the preset jobs will use (``painting.gallery_warming``)."""
 
     source: GalleryConfig
     sizes: tuple[int, ...]

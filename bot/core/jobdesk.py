@@ -112,7 +112,7 @@ class JobDesk:
         self.limits = ChatLimits(config.progress_interval, config.group_progress_interval,
                                  on_throttled=metrics.throttled)
         self.submissions = SlidingWindow(config.limits.submissions_per_minute, 60.0)
-        self._followers: set[asyncio.Task[JobEvent]] = set()
+        self._followers: dict[asyncio.Task[JobEvent], JobHandle] = {}
 
     async def submit(self, who: Who, content: Picture, style: Picture, view: ViewFactory, *,
                      settings: UserSettings | None = None, reply_to: int | None = None,
@@ -157,8 +157,8 @@ class JobDesk:
         task = asyncio.create_task(follow(start.handle, status, self.limits,
                                           group=start.who.group),
                                    name=f"follow-{start.handle.id}")
-        self._followers.add(task)
-        task.add_done_callback(self._followers.discard)
+        self._followers[task] = start.handle
+        task.add_done_callback(lambda t: self._followers.pop(t, None))
         task.add_done_callback(lambda t: self._count(t, start.settings))
 
     async def resume(self, restorers: dict[str, Restorer]) -> int:
@@ -250,9 +250,15 @@ class JobDesk:
         return _("Again with {settings}", settings=again.summary()), True
 
     async def drain(self, timeout: float) -> None:
-        """Wait for status followers to deliver their last words (shutdown)."""
-        if self._followers:
-            await asyncio.wait(list(self._followers), timeout=timeout)
+        """At shutdown, after the pool's: followers of ended jobs get ``timeout`` seconds
+        to deliver their last words; the others stop following (the local pool ends every
+        job at shutdown; with Redis the jobs go on, and the next bot delivers them)."""
+        ending = [task for task, handle in self._followers.items() if handle.done]
+        if ending:
+            await asyncio.wait(ending, timeout=timeout)
+        for task in list(self._followers):
+            task.cancel()
+        await asyncio.gather(*self._followers, return_exceptions=True)
 
 
 

@@ -90,6 +90,12 @@ class Pairs:
                                   who=who.mention), token)
         return GalleryOffer(_("Pick another painting for this photo."), token)
 
+    async def pick_refusal(self, who: Who, token: str) -> Speech | None:
+        """Why ``who`` may not pick (or page) for the photo behind ``token``; None: they
+        may (platforms that must answer privately before starting ask first)."""
+        found = await self.jobs.kept(who, token, too_old=PHOTO_GONE)
+        return None if isinstance(found, RecentJob) else found
+
     async def pick(self, who: Who, token: str, key: str,
                    view: ViewFactory) -> tuple[Speech, bool]:
         """A painting picked from the gallery for a kept photo: (what to tell the picker,

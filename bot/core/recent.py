@@ -15,6 +15,7 @@ newest entries stay in memory too, so an immediate re-run reads nothing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import logging
@@ -110,14 +111,18 @@ class RecentJobs:
                 shutil.rmtree(path, ignore_errors=True)
                 continue
             try:
-                meta = json.loads((path / "job.json").read_text(encoding="utf-8"))
-                size = sum(f.stat().st_size for f in path.iterdir())
-                found[path.name] = Kept(Owner(*meta["owner"]), float(meta["created"]), size,
-                                        meta.get("painting", ""), meta.get("shared", ""))
+                found[path.name] = self._kept(path.name)
             except (OSError, ValueError, KeyError, TypeError):
                 log.warning("dropping an unreadable kept job", extra={"token": path.name})
                 shutil.rmtree(path, ignore_errors=True)
         return found
+
+    def _kept(self, token: str) -> Kept:
+        path = self.folder / token
+        meta = json.loads((path / "job.json").read_text(encoding="utf-8"))
+        size = sum(f.stat().st_size for f in path.iterdir())
+        return Kept(Owner(*meta["owner"]), float(meta["created"]), size,
+                    meta.get("painting", ""), meta.get("shared", ""))
 
     def remember(self, job: RecentJob) -> str:
         """Keep ``job``; its token, at once (the disk write follows on its own thread)."""
@@ -168,9 +173,11 @@ class RecentJobs:
         if not TOKEN.fullmatch(token):
             return None
         await self._ready()
+        if token not in self._index:  # written since by another bot process sharing the disk?
+            with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+                self._index[token] = await self._run(self._kept, token)
         self._expire()
-        kept = self._index.get(token)
-        if kept is None:
+        if token not in self._index:
             return None
         fresh = self._fresh.get(token)
         if fresh is not None:

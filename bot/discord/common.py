@@ -36,6 +36,14 @@ async def say(client: StylebotClient, who: Who, speech: Speech) -> str:
     return await client.core.say(who, speech)
 
 
+async def tell_privately(interaction: discord.Interaction, speech: Speech) -> None:
+    """Answer ``interaction`` with ``speech`` in its user's language, seen only by them."""
+    client = interaction.client
+    assert isinstance(client, StylebotClient)
+    await interaction.response.send_message(
+        await client.core.say(who_of(interaction), speech), ephemeral=True)
+
+
 async def fetch(client: StylebotClient, attachment: discord.Attachment, who: Who) -> Picture:
     assert client.downloads is not None, "set up at login"
     return await download(attachment, who, client.core, client.downloads)

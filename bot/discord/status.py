@@ -14,7 +14,7 @@ from typing import Any, Protocol
 import discord
 from PIL import Image
 
-from ..core.jobdesk import RERUNS, JobStart, rerun_id, warning
+from ..core.jobdesk import JobStart, credit_line, rerun_id, warning
 from ..core.jobs import Failed, Finished, Progressed, Shown, failure_text
 from ..core.status import CANCELLED, status_text
 from ..i18n import Speech, Text, _, lines, render
@@ -76,15 +76,15 @@ def fit_upload(png: bytes, limit: int) -> tuple[bytes, str, Text | None]:
         after=f"{image.width}×{image.height}", limit=f"{limit / 2**20:.1f}")
 
 
-def rerun_buttons(token: str, language: str) -> discord.ui.View:
-    """The buttons under a result. Their ids name the job, and the clicks are handled by
-    a dynamic item registered at startup (``handlers.rerun``), so they work whatever
-    process posted them."""
+def rerun_buttons(start: JobStart) -> discord.ui.View:
+    """The buttons under a result, three a row. Their ids name the job, and the clicks are
+    handled by a dynamic item registered at startup (``handlers.rerun``), so they work
+    whatever process posted them, after restarts too."""
     view = discord.ui.View(timeout=None)
-    for change, label in RERUNS:
-        view.add_item(discord.ui.Button(label=render(label, language),
-                                        custom_id=rerun_id(token, change),
-                                        style=discord.ButtonStyle.secondary))
+    for index, (change, label) in enumerate(start.reruns):
+        view.add_item(discord.ui.Button(label=render(label, start.language),
+                                        custom_id=rerun_id(start.token, change),
+                                        style=discord.ButtonStyle.secondary, row=index // 3))
     return view
 
 
@@ -181,14 +181,14 @@ class DiscordStatusView:
     async def finished(self, event: Finished) -> None:
         # decoding and re-encoding a large result takes a fraction of a second: not on the loop
         data, filename, note = await asyncio.to_thread(fit_upload, event.png, self.upload_limit)
-        description = lines(self.start.settings.summary(),
+        description = lines(self.start.settings.summary(), credit_line(self.start),
                             _("for {who} · {seconds} s", who=self.requester.mention,
                               seconds=f"{event.seconds:.0f}"), note)
         embed = discord.Embed(title=self.say(DONE), colour=RESULT_COLOUR,
                               description=self.say(description))
         embed.set_image(url=f"attachment://{filename}")
         await self._edit(content=None, embed=embed,
-                         view=rerun_buttons(self.start.token, self.start.language),
+                         view=rerun_buttons(self.start),
                          attachments=[discord.File(io.BytesIO(data), filename)])
 
     async def failed(self, event: Failed) -> None:

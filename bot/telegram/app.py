@@ -59,10 +59,10 @@ COMMANDS = (
     ("help", _("how it works")),
 )
 #: shown in an empty chat with the bot (at most 512 characters) and on its profile (120)
-DESCRIPTION = _("🎨 I paint your photo in the style of a painting. Send me a photo, then the "
-                "painting whose style you want — I show my progress and send you the result. "
-                "Works in groups too: /stylize.")
-SHORT_DESCRIPTION = _("Turns your photos into paintings, in the style of any painting you send.")
+DESCRIPTION = _("🎨 I paint your photo in the style of a painting. Send me a photo and pick a "
+                "famous painting — or send your own. I show my progress and send you the "
+                "result. Works in groups too: /stylize.")
+SHORT_DESCRIPTION = _("Turns your photos into paintings: pick a famous one, or send your own.")
 
 IMAGES = filters.PHOTO | filters.Document.IMAGE
 
@@ -146,7 +146,7 @@ class TelegramFrontend:
         shows each user the one for their app's language, English otherwise)."""
         bot = self.app.bot
         if not bot.supports_inline_queries:
-            log.warning("inline mode is off, so the Share button cannot list results: "
+            log.warning("inline mode is off, so results come without a Share button: "
                         "enable it for the bot with @BotFather (/setinline)")
         for language in LANGUAGES:
             code = None if language == SOURCE else language.split("_")[0]  # ISO 639-1

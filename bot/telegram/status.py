@@ -99,15 +99,17 @@ async def patiently(call: Callable[[], Awaitable[T]], *,
 SHARE = _("↗️ Share")
 
 
-def result_buttons(start: JobStart) -> InlineKeyboardMarkup:
-    """The re-runs, three a row, and Share: Telegram's chat picker, then inline mode lists
-    the user's results there."""
+def result_buttons(start: JobStart, *, share: bool) -> InlineKeyboardMarkup:
+    """The re-runs, three a row, and (with inline mode on) Share: Telegram's chat picker,
+    then inline mode lists the user's results there."""
     buttons = [InlineKeyboardButton(render(label, start.language),
                                     callback_data=rerun_id(start.token, change))
                for change, label in start.reruns]
     rows = [buttons[i:i + 3] for i in range(0, len(buttons), 3)]
-    share = InlineKeyboardButton(render(SHARE, start.language), switch_inline_query="")
-    return InlineKeyboardMarkup([*rows, [share]])
+    if share:
+        rows.append([InlineKeyboardButton(render(SHARE, start.language),
+                                          switch_inline_query="")])
+    return InlineKeyboardMarkup(rows)
 
 
 class TelegramStatusView:
@@ -180,7 +182,7 @@ class TelegramStatusView:
         """Photo, else a JPEG photo within Telegram's photo limits, else a file: Telegram
         refuses some photos (dimensions, size) that it takes as JPEGs or documents."""
         caption = self.say(done_text(self.start, event))
-        buttons = result_buttons(self.start)
+        buttons = result_buttons(self.start, share=self.bot.supports_inline_queries)
         ways = ("photo", "jpeg", "document")
         while self._way < len(ways):
             way = ways[self._way]

@@ -15,13 +15,14 @@ intent-filtered gateway events. Everything listens on 127.0.0.1 only.
 :class:`FakeDiscord` (``server``) is assembled from one mixin per concern, all on the shared
 state of ``state``: ``rest`` (routes, authentication, recorded calls), ``gateway`` (the
 websocket protocol; ``connection`` is one bot's socket), ``interactions`` (slash commands,
-buttons, responses and follow-ups), ``application`` (application info, registered commands),
-``messages`` and ``attachments`` (messages, files and the CDN) and ``guilds`` (guilds,
-channels, users, members, permissions).
+buttons, autocomplete, responses and follow-ups), ``application`` (application info,
+registered commands), ``messages`` and ``attachments`` (messages, files and the CDN) and
+``guilds`` (guilds, channels, users, members, permissions).
 """
 
 from fakes.discord.model import (
     API_VERSION,
+    CALLBACK_AUTOCOMPLETE_RESULT,
     CALLBACK_CHANNEL_MESSAGE,
     CALLBACK_DEFERRED_CHANNEL_MESSAGE,
     CALLBACK_DEFERRED_UPDATE_MESSAGE,
@@ -51,6 +52,7 @@ from fakes.discord.server import FakeDiscord
 
 __all__ = [
     "API_VERSION",
+    "CALLBACK_AUTOCOMPLETE_RESULT",
     "CALLBACK_CHANNEL_MESSAGE",
     "CALLBACK_DEFERRED_CHANNEL_MESSAGE",
     "CALLBACK_DEFERRED_UPDATE_MESSAGE",

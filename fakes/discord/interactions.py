@@ -1,7 +1,8 @@
-"""Interactions: slash commands and button clicks sent to the bot, and everything it answers
-through them — the initial response within the 3-second deadline ("already acknowledged"
-after one), follow-ups (the first after a "thinking" deferral completes the deferred
-message) and ``@original`` edits, until the token expires."""
+"""Interactions: slash commands, autocomplete and button clicks sent to the bot, and
+everything it answers through them — the initial response within the 3-second deadline
+("already acknowledged" after one), follow-ups (the first after a "thinking" deferral
+completes the deferred message) and ``@original`` edits, until the token expires. An
+autocomplete interaction takes only a list of choices (at most 25) as its answer."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 
 from fakes.discord.messages import MessagesMixin
 from fakes.discord.model import (
+    CALLBACK_AUTOCOMPLETE_RESULT,
     CALLBACK_CHANNEL_MESSAGE,
     CALLBACK_DEFERRED_CHANNEL_MESSAGE,
     CALLBACK_DEFERRED_UPDATE_MESSAGE,
@@ -20,8 +22,10 @@ from fakes.discord.model import (
     FLAG_EPHEMERAL,
     FLAG_LOADING,
     INTERACTION_APPLICATION_COMMAND,
+    INTERACTION_AUTOCOMPLETE,
     INTERACTION_COMPONENT,
     JSON,
+    MAX_CHOICES,
     ApiError,
     Interaction,
     invalid_form,
@@ -91,6 +95,26 @@ class InteractionsMixin(MessagesMixin):
         if scope is not None:
             data["guild_id"] = scope
         return await self._interact(user, channel, INTERACTION_APPLICATION_COMMAND, data)
+
+    async def autocomplete(self, user: JSON, channel: JSON, name: str, options: dict[str, Any],
+                           *, focused: str) -> Interaction:
+        """``user`` is typing option ``focused`` of ``/name`` (``options`` hold what is
+        entered so far); the bot's choices arrive as ``responses[0]["data"]["choices"]``."""
+        command, scope = self._find_command(name, channel.get("guild_id"))
+        resolved: JSON = {}
+        opts = []
+        for key, value in options.items():
+            option = self._option(key, value, resolved)
+            if key == focused:
+                option["focused"] = True
+            opts.append(option)
+        data: JSON = {"id": command["id"] if command else self._snowflake(), "name": name,
+                      "type": 1, "options": opts}
+        if resolved:
+            data["resolved"] = resolved
+        if scope is not None:
+            data["guild_id"] = scope
+        return await self._interact(user, channel, INTERACTION_AUTOCOMPLETE, data)
 
     async def click_button(self, user: JSON, message: JSON, custom_id: str) -> Interaction:
         """Click the enabled button ``custom_id`` on a message the bot sent."""
@@ -185,7 +209,12 @@ class InteractionsMixin(MessagesMixin):
         data = body.get("data") or {}
         channel = self._channels[interaction.payload["channel_id"]]
         message: JSON | None = None
-        if kind in (CALLBACK_CHANNEL_MESSAGE, CALLBACK_DEFERRED_CHANNEL_MESSAGE):
+        if (kind == CALLBACK_AUTOCOMPLETE_RESULT) != (
+                interaction.payload["type"] == INTERACTION_AUTOCOMPLETE):
+            raise invalid_form()  # choices answer autocomplete, and nothing else does
+        if kind == CALLBACK_AUTOCOMPLETE_RESULT:
+            _check_choices(data.get("choices"))
+        elif kind in (CALLBACK_CHANNEL_MESSAGE, CALLBACK_DEFERRED_CHANNEL_MESSAGE):
             loading = kind == CALLBACK_DEFERRED_CHANNEL_MESSAGE
             is_command = interaction.payload["type"] == INTERACTION_APPLICATION_COMMAND
             message = self._bot_message(
@@ -280,3 +309,11 @@ def _find_components(components: list[JSON]) -> list[JSON]:
         if "accessory" in component:
             found.append(component["accessory"])
     return found
+
+
+def _check_choices(choices: Any) -> None:
+    """At most 25 choices, each a name of 1-100 characters and a value."""
+    if not isinstance(choices, list) or len(choices) > MAX_CHOICES or not all(
+            isinstance(c, dict) and isinstance(c.get("name"), str)
+            and 1 <= len(c["name"]) <= 100 and c.get("value") is not None for c in choices):
+        raise invalid_form()

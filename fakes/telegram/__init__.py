@@ -22,7 +22,8 @@ are in UTF-16 code units, as in the real API.
 state of ``state``: ``api`` (HTTP layer, method dispatch), ``chats`` (users, chats, the bot's
 account), ``users`` (what tests make users do), ``sending`` and ``editing`` (what the bot
 does to messages), ``files`` (stored files, photo renditions, getFile), ``limits`` (flood
-control, injected failures), ``updates`` and ``webhook`` (how updates reach the bot) and
+control, injected failures), ``updates`` and ``webhook`` (how updates reach the bot),
+``inline`` (inline mode: queries, answers, results posted "via" the bot) and
 ``observation`` (what tests assert on); ``formatting`` parses entities and parse modes.
 """
 

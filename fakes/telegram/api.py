@@ -33,7 +33,8 @@ _log = logging.getLogger(__name__)
 _STRING_PARAMS = frozenset({
     "action", "animation", "audio", "business_connection_id", "callback_query_id", "caption",
     "custom_title", "description", "document", "emoji", "file_id", "inline_message_id",
-    "language_code", "message_effect_id", "name", "parse_mode", "photo", "short_description",
+    "inline_query_id", "language_code", "message_effect_id", "name", "next_offset",
+    "parse_mode", "photo", "short_description",
     "sticker", "text", "thumbnail", "title", "url", "video", "voice",
 })
 

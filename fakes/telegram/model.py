@@ -144,11 +144,33 @@ def drop(message: JSON, *keys: str) -> JSON:
     return {key: value for key, value in message.items() if key not in keys}
 
 
+#: what an inline keyboard button does; each button does exactly one of these
+BUTTON_ACTIONS = (
+    "url", "callback_data", "web_app", "login_url", "switch_inline_query",
+    "switch_inline_query_current_chat", "switch_inline_query_chosen_chat", "copy_text",
+    "callback_game", "pay",
+)
+
+
 def inline_markup(markup: Any) -> JSON | None:
-    """Only inline keyboards are part of a Message; reply keyboards live in the client."""
+    """Only inline keyboards are part of a Message; reply keyboards live in the client.
+    Their buttons are checked as Telegram checks them."""
     if isinstance(markup, dict) and markup.get("inline_keyboard"):
+        for row in markup["inline_keyboard"]:
+            for button in row:
+                check_button(button)
         return markup
     return None
+
+
+def check_button(button: Any) -> None:
+    """A text and exactly one action; callback_data of 1 to 64 bytes."""
+    if not isinstance(button, dict) or not str(button.get("text") or "").strip() or \
+            sum(action in button for action in BUTTON_ACTIONS) != 1:
+        raise ApiError(400, "Bad Request: text buttons are unallowed in the inline keyboard")
+    data = button.get("callback_data")
+    if data is not None and not 1 <= len(str(data).encode()) <= 64:
+        raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
 
 
 def snapshot(message: JSON, markup: Any, media: bytes | None, media_kind: str | None) -> JSON:
@@ -160,6 +182,7 @@ def snapshot(message: JSON, markup: Any, media: bytes | None, media_kind: str | 
         "entities": copy.deepcopy(message.get("entities") or message.get("caption_entities") or []),
         "media": media,
         "media_kind": media_kind,
+        "file_id": (message.get("photo") or [message.get("document", {})])[-1].get("file_id"),
         "file_name": message.get("document", {}).get("file_name"),
         "reply_markup": copy.deepcopy(markup),
         "reply_to_message_id": message.get("reply_to_message", {}).get("message_id"),

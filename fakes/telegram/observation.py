@@ -73,8 +73,9 @@ class ObservationMixin(UpdatesMixin):
 
         Keys: message_id, text, caption, entities, media (the bytes the bot uploaded, or the
         stored file's bytes when it sent a file_id), media_kind ("photo" | "document" | None),
-        file_name, reply_markup (as sent, parsed), reply_to_message_id, media_group_id,
-        message_thread_id, edits, history (earlier states, oldest first) and deleted.
+        file_id (of the largest photo size or the document), file_name, reply_markup (as
+        sent, parsed), reply_to_message_id, media_group_id, message_thread_id, edits,
+        history (earlier states, oldest first) and deleted.
         """
         records = sorted(
             ((key[1], record) for key, record in self._bot_records.items() if key[0] == chat_id),

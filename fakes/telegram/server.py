@@ -13,6 +13,7 @@ from aiohttp import web
 from fakes.telegram.api import ApiMixin
 from fakes.telegram.chats import ChatsMixin
 from fakes.telegram.editing import EditingMixin
+from fakes.telegram.inline import InlineMixin
 from fakes.telegram.model import MAX_UPLOAD_SIZE
 from fakes.telegram.observation import ObservationMixin
 from fakes.telegram.users import UsersMixin
@@ -20,7 +21,7 @@ from fakes.telegram.webhook import WebhookMixin
 
 
 class FakeTelegram(
-    ApiMixin, ChatsMixin, UsersMixin, EditingMixin, WebhookMixin, ObservationMixin
+    ApiMixin, ChatsMixin, InlineMixin, UsersMixin, EditingMixin, WebhookMixin, ObservationMixin
 ):
     """An aiohttp server that answers python-telegram-bot like api.telegram.org would."""
 
@@ -32,6 +33,7 @@ class FakeTelegram(
         username: str = "StylebotTestBot",
         privacy_mode: bool = True,
         enforce_limits: bool = False,
+        inline_mode: bool = False,
     ) -> None:
         super().__init__(
             token=token,
@@ -39,6 +41,7 @@ class FakeTelegram(
             username=username,
             privacy_mode=privacy_mode,
             enforce_limits=enforce_limits,
+            inline_mode=inline_mode,
         )
         self._methods = {
             "getme": self._get_me,
@@ -62,6 +65,7 @@ class FakeTelegram(
             "editmessagemedia": self._edit_message_media,
             "editmessagereplymarkup": self._edit_message_reply_markup,
             "answercallbackquery": self._answer_callback_query,
+            "answerinlinequery": self._answer_inline_query,
             "deletemessage": self._delete_message,
             "getchatmember": self._get_chat_member,
             "getchatadministrators": self._get_chat_administrators,

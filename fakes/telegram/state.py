@@ -29,13 +29,15 @@ class TelegramState:
     """State shared by the mixins; the public constructor is ``FakeTelegram``'s."""
 
     def __init__(
-        self, *, token: str, bot_id: int, username: str, privacy_mode: bool, enforce_limits: bool
+        self, *, token: str, bot_id: int, username: str, privacy_mode: bool, enforce_limits: bool,
+        inline_mode: bool
     ) -> None:
         self.token = token
         self.bot_id = bot_id
         self.username = username
         self.privacy_mode = privacy_mode
         self.enforce_limits = enforce_limits
+        self.inline_mode = inline_mode
 
         self.calls: list[Call] = []
         self.updates: list[JSON] = []
@@ -65,6 +67,10 @@ class TelegramState:
         self._callback_seq = itertools.count(4_000_000_000_000_000_001)
         self._callback_chats: dict[str, int] = {}
         self._answered_callbacks: set[str] = set()
+        self._inline_query_seq = itertools.count(5_000_000_000_000_000_001)
+        self._inline_queries: dict[str, int] = {}  # query id -> the asking user's id
+        self.inline_answers: dict[str, JSON] = {}
+        """answerInlineQuery parameters the fake accepted, by query id."""
         self._commands: dict[tuple[str, str], list[JSON]] = {}
         self.descriptions: dict[str, str] = {}
         """The bot's description per language code ("" for the default)."""

@@ -14,13 +14,16 @@ from bot.redaction import RedactingFormatter, RedactingStream, Redactor, url_sec
 
 TOKEN = "123456789:AAE-test-secret-half-of-the-token"
 HALF = TOKEN.split(":")[1]
-DISCORD = "MTEwMDAwMDAwMDAwMDAwMDAwMQ.GabcDE.test-signature-part-0123456789abc"
-REDIS_URL = "redis://:p%40ss%2Fword-xyz@127.0.0.1:6379/0"
+# shaped like the real thing, but too short to pass for a real one (only the parts
+# the redaction looks for are long enough)
+DISCORD = "MTEwMDAwMDAwMDAwMDAwMDAwMQ.GabcDE.test-signature-part-01"
+REDIS_PASSWORD = "p%40ss%2Fword-xyz"  # percent-encoded, as a URL carries it
+REDIS_URL = f"redis://:{REDIS_PASSWORD}@127.0.0.1:6379/0"
 
 
 def all_spellings() -> list[str]:
     return [TOKEN, TOKEN.replace(":", "%3A"), TOKEN.replace(":", "%3a"), HALF, DISCORD,
-            DISCORD.split(".")[2], "p@ss/word-xyz", "p%40ss%2Fword-xyz"]
+            DISCORD.split(".")[2], "p@ss/word-xyz", REDIS_PASSWORD]
 
 
 def test_every_spelling_of_every_secret_is_masked() -> None:

@@ -14,8 +14,8 @@ from fakes.discord import FakeDiscord
 from fakes.telegram import FakeTelegram
 from tests.bot.harness import running_bot, small_config
 
-WRONG_TELEGRAM = "987654321:AAF-revoked-token-that-must-never-be-printed"
-WRONG_DISCORD = "MTIzNDU2Nzg5MDEyMzQ1Njc4OQ.GhIjKl.revoked-signature-never-printed-01234"
+WRONG_TELEGRAM = "987654321:TEST-revoked-never-printed"  # fake, and too short to be real
+WRONG_DISCORD = "MTIzNDU2Nzg5MDEyMzQ1Njc4OQ.GhIjKl.revoked-signature-0123"
 
 
 async def nst_bot_run(tmp_path: Path, config: str, env: dict[str, str]) -> tuple[int, str]:

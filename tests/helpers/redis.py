@@ -4,6 +4,7 @@ real subprocesses taking jobs from it — never a mock."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -66,16 +67,17 @@ class Painters:
         self.config.write_text(
             f'log_format = "text"\n[pool]\nbackend = "redis"\nweights = "{weights}"\n'
             f"threads = 1\nheartbeat = {heartbeat}\njob_timeout = {job_timeout}\n"
-            "shutdown_grace = 5\n")
+            "shutdown_grace = 5\n[gallery]\nwarm_sizes = [64]\n")  # a quick warm-up
         self.processes: list[subprocess.Popen[bytes]] = []
+        self.log = directory / "painters.log"  # read it when a test fails
 
     def start(self, count: int = 1) -> None:
         env = {**os.environ, "STYLEBOT_REDIS_URL": self.url, "PYTHONPATH": str(REPO)}
         for _ in range(count):
-            self.processes.append(subprocess.Popen(
-                [sys.executable, "-m", "bot", "worker", "--config", str(self.config)],
-                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                start_new_session=True))
+            with self.log.open("ab") as log:  # not a pipe: nobody reads it, it would fill
+                self.processes.append(subprocess.Popen(
+                    [sys.executable, "-m", "bot", "worker", "--config", str(self.config)],
+                    env=env, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True))
 
     def wait_registered(self, count: int, timeout: float = 120) -> None:
         """Until ``count`` painters announce themselves to the queue (weights loaded)."""
@@ -83,9 +85,8 @@ class Painters:
         deadline = time.monotonic() + timeout
         while len(client.zrangebyscore("saq:stylebot:stats", time.time() * 1000, "inf")) \
                 < count:
-            dead = [p for p in self.processes if p.poll() is not None]
-            if dead:
-                raise RuntimeError(dead[0].stderr.read().decode()[-2000:])  # type: ignore[union-attr]
+            if any(p.poll() is not None for p in self.processes):
+                raise RuntimeError(self.log.read_text()[-2000:])
             if time.monotonic() > deadline:
                 raise TimeoutError("painters did not register")
             time.sleep(0.1)
@@ -109,8 +110,18 @@ class Painters:
 
 
 def forget_jobs(url: str) -> None:
-    """Drop every job, payload and queue entry (not the painters' registrations)."""
+    """Stop running jobs (as SAQ's abort does), then drop every job, payload and queue
+    entry — not the painters' registrations."""
     client = redis.Redis.from_url(url)
+    for job_id in client.lrange("saq:stylebot:active", 0, -1):
+        raw = client.get(job_id)
+        if raw:
+            job = json.loads(raw)
+            job.update(status="aborting", error="cancelled")
+            client.set(job_id, json.dumps(job))
+    deadline = time.monotonic() + 30
+    while client.llen("saq:stylebot:active") and time.monotonic() < deadline:
+        time.sleep(0.1)  # painters poll for aborts every second
     for pattern in ("stylebot:*", "saq:job:*", "saq:stylebot:queued", "saq:stylebot:active",
                     "saq:stylebot:incomplete", "saq:abort:*"):
         keys = list(client.scan_iter(pattern))

@@ -59,7 +59,7 @@ class JobPool(Protocol):
 def make_pool(config: PoolConfig, gallery: GalleryWarmUp | None = None) -> JobPool:
     """The configured backend; each is imported only when chosen (the local one spawns
     painter processes here, the Redis one needs none). ``gallery``: what local painters
-    prepare at warm-up."""
+    prepare between jobs."""
     if config.backend == "redis":
         from .redis import RedisJobPool
 

@@ -47,6 +47,7 @@ from .messages import (
     Ready,
     Report,
     Stop,
+    Warmed,
 )
 
 log = logging.getLogger("stylebot.pool")
@@ -325,6 +326,10 @@ class LocalJobPool:
                 self.fatal = None
                 log.info("worker ready", extra={"worker": worker.index, **info})
                 self._dispatch()
+            case Warmed(paintings, seconds, error):
+                log.log(logging.WARNING if error else logging.INFO, "gallery warmed", extra={
+                    "worker": worker.index, "paintings": paintings,
+                    "seconds": round(seconds, 1), **({"error": error} if error else {})})
             case CannotStart(error):
                 self.fatal = error  # for the log and the health check, never for users
                 log.error("worker cannot start", extra={"worker": worker.index,

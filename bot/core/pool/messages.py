@@ -2,7 +2,8 @@
 
 Parent → painter: ``Paint`` a job, or ``Stop``. Painter → parent: ``Ready`` once the
 weights are loaded, ``CannotStart`` if they cannot be, then a ``Report`` per progress
-step and one with the job's outcome. Cancellation does not go through the pipe: the
+step and one with the job's outcome, and ``Warmed`` once the gallery's targets, made
+between jobs, are all there. Cancellation does not go through the pipe: the
 parent writes the job's sequence number into a shared integer the painter polls.
 """
 
@@ -46,10 +47,17 @@ class CannotStart:
 
 
 @dataclass(frozen=True)
+class Warmed:
+    paintings: int  # how many gallery paintings' targets are kept
+    seconds: float  # from Ready, jobs in between included
+    error: str = ""  # why warming stopped early: for the log, never for users
+
+
+@dataclass(frozen=True)
 class Report:
     seq: int
     event: Progressed | Finished | Failed | Cancelled
 
 
 ToPainter = Paint | Stop
-FromPainter = Ready | CannotStart | Report
+FromPainter = Ready | CannotStart | Warmed | Report

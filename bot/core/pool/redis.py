@@ -55,8 +55,11 @@ log = logging.getLogger("stylebot.pool")
 #: painters that stopped reporting; the sweep is what notices a dead painter
 REFRESH_EVERY = 1.0
 SWEEP_EVERY = 5.0
-#: how long a follower waits for a change before it looks anyway
-POLL_EVERY = 1.0
+#: how long a follower waits for a change before it looks anyway (SAQ publishes every
+#: change; this only covers a missed one): often while painting, rarely while queued,
+#: so a thousand waiting jobs do not cost a thousand reads a second
+POLL_RUNNING = 1.0
+POLL_QUEUED = 5.0
 #: a claim to post an outcome lapses if the poster dies before finishing the post
 CLAIM_LEASE = 120
 
@@ -71,6 +74,7 @@ class RedisJobPool:
         self.queue = RedisQueue(self._redis, name=wire.QUEUE)
         self._followed: dict[str, JobHandle] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._aborts: set[asyncio.Future[None]] = set()
         self._queued: list[str] = []  # job ids, next first
         self._active: set[str] = set()
         self._painters = 0
@@ -100,8 +104,11 @@ class RedisJobPool:
             await asyncio.sleep(0.1)
 
     async def shutdown(self, grace: float) -> None:
-        """Stop following; the jobs go on in Redis and the next bot delivers them."""
+        """Stop following; the jobs go on in Redis and the next bot delivers them. Cancels
+        already asked for still reach Redis."""
         self.closed = True
+        if self._aborts:
+            await asyncio.wait(list(self._aborts), timeout=max(grace, 5.0))
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -152,7 +159,9 @@ class RedisJobPool:
         if handle.done:
             return False
         handle.emit(Cancelled())
-        self._spawn(self._abort(handle.id), f"abort-{handle.id}")
+        abort = asyncio.ensure_future(self._abort(handle.id))
+        self._aborts.add(abort)
+        abort.add_done_callback(self._aborts.discard)
         return True
 
     def cancel_owner(self, owner: Owner) -> list[JobHandle]:
@@ -220,7 +229,11 @@ class RedisJobPool:
         seen_step, seen_preview, started, retried = -1, 0, 0, 0
         try:
             while not handle.done:
-                job = await self.queue.job(handle.id)
+                try:
+                    job = await self.queue.job(handle.id)
+                except RedisError:  # Redis away: the job may well go on; keep looking
+                    await asyncio.sleep(POLL_QUEUED)
+                    continue
                 if job is None:  # expired before anyone looked
                     handle.emit(Failed("crash"))
                     break
@@ -232,11 +245,15 @@ class RedisJobPool:
                     handle.emit(Retrying(job.attempts + 1))
                 if job.status == Status.ACTIVE:
                     if job.attempts > started:
+                        if job.attempts > retried + 1:  # taken over before we saw it queued
+                            retried = job.attempts - 1
+                            handle.emit(Retrying(job.attempts))
                         started, seen_step = job.attempts, -1
                         handle.emit(Started())
                     seen_step, seen_preview = await self._progress(handle, job, seen_step,
                                                                    seen_preview)
-                await self._changed(handle.id)
+                await self._changed(handle.id, POLL_RUNNING if job.status == Status.ACTIVE
+                                    else POLL_QUEUED)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -247,16 +264,16 @@ class RedisJobPool:
             with contextlib.suppress(Exception):
                 await self._redis.srem(wire.owner_key(handle.owner), handle.id)
 
-    async def _changed(self, key: str) -> None:
-        """Until SAQ publishes a change of the job, or POLL_EVERY passes."""
-        with contextlib.suppress(TimeoutError, asyncio.TimeoutError):
-            await self.queue.listen([key], lambda _key, _status: True, timeout=POLL_EVERY)
+    async def _changed(self, key: str, patience: float) -> None:
+        """Until SAQ publishes a change of the job, or ``patience`` seconds pass."""
+        with contextlib.suppress(TimeoutError, asyncio.TimeoutError, RedisError):
+            await self.queue.listen([key], lambda _key, _status: True, timeout=patience)
 
     async def _progress(self, handle: JobHandle, job: Job, seen_step: int,
                         seen_preview: int) -> tuple[int, int]:
         meta = (job.meta or {}).get("progress")
-        if not meta or meta["step"] <= seen_step:
-            return seen_step, seen_preview
+        if not meta or (meta["step"] <= seen_step and meta.get("preview", 0) <= seen_preview):
+            return seen_step, seen_preview  # nothing new (a new preview may repeat a step)
         preview = None
         if meta.get("preview", 0) > seen_preview:
             seen_preview = meta["preview"]
@@ -296,7 +313,8 @@ class RedisJobPool:
     async def _abort(self, key: str) -> None:
         job = await self.queue.job(key)
         if job is not None and job.status not in TERMINAL_STATUSES:
-            await self.queue.abort(job, "cancelled")
+            # the marker outlives SAQ's 5 s default: the painter polls it (see Painter)
+            await self.queue.abort(job, "cancelled", ttl=self.config.payload_ttl)
 
     async def _owned(self, owner: Owner) -> list[str]:
         """The owner's jobs that are still queued or running (across bot replicas)."""
@@ -326,12 +344,12 @@ class RedisJobPool:
                 handle.emit(Queued(position, len(self._queued)))
 
     async def _keep_refreshing(self) -> None:
-        await self._every(REFRESH_EVERY, self._refresh, "reading the queue")
+        await self._every(REFRESH_EVERY, self._refresh, "refresh")
 
     async def _keep_sweeping(self) -> None:
         """Painters sweep too, but if every painter is dead someone must notice."""
         await self._every(SWEEP_EVERY, lambda: self.queue.sweep(lock=int(SWEEP_EVERY)),
-                          "sweeping")
+                          "sweep")
 
     async def _every(self, seconds: float, work: Callable[[], Awaitable[Any]],
                      what: str) -> None:
@@ -344,8 +362,8 @@ class RedisJobPool:
                 self.fatal = None
             except (OSError, RedisError) as exc:
                 if self.fatal is None:
-                    log.error("redis unreachable while %s", what,
-                              extra={"error": type(exc).__name__})
+                    log.error("redis unreachable", extra={"error": type(exc).__name__,
+                                                          "during": what})
                 self.fatal = f"Redis unreachable: {type(exc).__name__}"
 
 

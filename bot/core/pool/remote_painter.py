@@ -16,6 +16,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -25,11 +26,16 @@ from saq.job import Job
 from saq.queue.redis import RedisQueue
 
 from ...config import PoolConfig
+from ..gallery import GalleryWarmUp
 from ..jobs import Cancelled, Failed, Finished, Progressed
 from . import wire
 from .messages import PainterOptions
 
 log = logging.getLogger("stylebot.painter")
+
+#: seconds between checks for the bot's abort marker: a cancel stops a remote job within
+#: this plus the engine's current step
+ABORT_POLL = 0.5
 
 
 class Painter:
@@ -43,6 +49,8 @@ class Painter:
         self.queue = RedisQueue(self.redis, name=wire.QUEUE)
         self.limit = int(config.max_payload_mb * 1024 * 1024)
         self.engine = ThreadPoolExecutor(max_workers=1, thread_name_prefix="engine")
+        self.idle = asyncio.Event()  # no job: time to warm one more gallery painting
+        self.warming: asyncio.Task[None] | None = None
         self.worker = Worker(
             self.queue, [(wire.FUNCTION, self.paint)], concurrency=1,
             startup=self.warm_up, shutdown_grace_period_s=int(config.shutdown_grace),
@@ -55,6 +63,8 @@ class Painter:
         try:
             await self.worker.start()  # until SIGINT/SIGTERM
         finally:
+            if self.warming is not None:
+                self.warming.cancel()
             self.engine.shutdown(wait=True)
             await self.queue.disconnect()
 
@@ -64,18 +74,48 @@ class Painter:
         info = await asyncio.get_running_loop().run_in_executor(
             self.engine, warm_up, self.options)
         log.info("painter ready", extra=info)
+        self.idle.set()
+        self.warming = asyncio.create_task(self._warm_gallery())
+
+    async def _warm_gallery(self) -> None:
+        """The gallery's targets, one painting at a time while no job runs (a job that
+        comes meanwhile waits for that one painting at most)."""
+        from ..painting import gallery_warming
+
+        loop = asyncio.get_running_loop()
+        steps = gallery_warming(self.options)
+        since, warmed = time.monotonic(), 0
+        try:
+            while (ready := await loop.run_in_executor(self.engine, next, steps, None)) \
+                    is not None:
+                warmed = ready
+                await self.idle.wait()
+        except Exception as exc:  # a job would meet it again, and say so to its user
+            log.warning("gallery warm-up stopped", extra={
+                "paintings": warmed, "error": f"{type(exc).__name__}: {exc}"})
+            return
+        log.info("gallery warmed", extra={"paintings": warmed,
+                                          "seconds": round(time.monotonic() - since, 1)})
 
     async def paint(self, ctx: dict[str, Any], **arguments: Any) -> dict[str, Any]:
         """One job: its outcome as JSON (the picture itself goes to a result key)."""
+        job: Job = ctx["job"]
+        self.idle.clear()
+        try:
+            return await self._paint(job, arguments)
+        finally:
+            self.idle.set()
+
+    async def _paint(self, job: Job, arguments: dict[str, Any]) -> dict[str, Any]:
         from ..painting import paint
 
-        job: Job = ctx["job"]
         spec = await wire.spec_from(self.redis, arguments, self.limit)
         stop = threading.Event()
         updates: asyncio.Queue[Progressed | None] = asyncio.Queue()
         loop = asyncio.get_running_loop()
-        writer = asyncio.create_task(self._write_progress(job, updates))
-        beating = asyncio.create_task(self._heartbeat(job))
+        writer = asyncio.create_task(self._write_progress(job, updates, stop))
+        beating = asyncio.create_task(self._heartbeat(job, stop))
+        watching = asyncio.create_task(self._watch_abort(job, stop))
 
         def on_progress(event: Progressed) -> None:  # on the engine's thread
             loop.call_soon_threadsafe(updates.put_nowait, event)
@@ -93,6 +133,7 @@ class Painter:
         finally:
             deadline.cancel()
             beating.cancel()
+            watching.cancel()
             updates.put_nowait(None)
             await writer  # every update is written before the job's final state
         if isinstance(outcome, Finished):
@@ -103,13 +144,18 @@ class Painter:
                     "device": outcome.device, "precision": outcome.precision}
         if isinstance(outcome, Failed):
             return {"failed": outcome.reason}
-        assert isinstance(outcome, Cancelled)  # a user's abort raises instead: the deadline
-        return {"failed": "timeout"}
+        assert isinstance(outcome, Cancelled)
+        if await self.redis.exists(job.abort_id):
+            return {"cancelled": True}
+        return {"failed": "timeout"}  # the deadline stopped it
 
-    async def _write_progress(self, job: Job, updates: asyncio.Queue[Progressed | None]) -> None:
+    async def _write_progress(self, job: Job, updates: asyncio.Queue[Progressed | None],
+                              stop: threading.Event) -> None:
         """The one writer of a job's progress: previews as numbered keys, then the job."""
         previews = 0
         while (event := await updates.get()) is not None:
+            if stop.is_set():
+                continue  # an update now could write "active" over the bot's "aborting"
             if not updates.empty() and event.preview_jpeg is None:
                 continue  # a newer report is waiting: this one is stale already
             if event.preview_jpeg is not None:
@@ -121,14 +167,26 @@ class Painter:
                 "scales": event.scales, "elapsed": event.elapsed, "eta": event.eta,
                 "preview": previews}})
 
-    async def _heartbeat(self, job: Job) -> None:
+    async def _heartbeat(self, job: Job, stop: threading.Event) -> None:
         """Touch the job while it runs, even through phases without progress reports."""
-        while True:
+        while not stop.is_set():
             await asyncio.sleep(max(1.0, self.config.heartbeat / 4))
-            await job.update()
+            if not stop.is_set():
+                await job.update()
+
+    async def _watch_abort(self, job: Job, stop: threading.Event) -> None:
+        """Stop the engine when the bot aborts the job. SAQ's own abort check reads the
+        job's status, which a progress update can overwrite in a race (read status, bot
+        writes "aborting", update writes "active" back); the abort marker cannot be."""
+        while not stop.is_set():
+            if await self.redis.exists(job.abort_id):
+                stop.set()
+            await asyncio.sleep(ABORT_POLL)
 
 
-def run_painter(config: PoolConfig, device: str | None = None) -> None:
-    """Serve until SIGTERM/SIGINT (``nst-bot worker``)."""
-    options = PainterOptions(config.weights, device or config.device, config.threads or None)
+def run_painter(config: PoolConfig, device: str | None = None,
+                gallery: GalleryWarmUp | None = None) -> None:
+    """Serve until SIGTERM/SIGINT (``nst-bot worker``); ``gallery``: what to prepare."""
+    options = PainterOptions(config.weights, device or config.device, config.threads or None,
+                             gallery)
     asyncio.run(Painter(config, options).run())

@@ -10,13 +10,16 @@ from ..common import who_of
 from ..translator import localised
 
 #: the commands as this user's Discord client names them
-NAMES = {name: _p("command", name) for name in ("stylize", "weights", "show", "set", "reset",
-                                                  "server", "queue", "cancel")}
+NAMES = {name: _p("command", name) for name in ("stylize", "styles", "weights", "show", "set",
+                                                  "reset", "server", "queue", "cancel")}
 HELP = _("""🎨 **Stylebot** paints a photo in the style of a painting.
-• `/{stylize} content:<photo> style:<painting>` — optional `strength` (0–10), `size`, \
+• `/{stylize} content:<photo> painting:<name>` — a painting from the gallery (`/{styles}` \
+shows them all), or `style:<painting>` for your own; optional `strength` (0–10), `size`, \
 `preset` (`fast` answers in about a second).
-• Or mention me in a message with two pictures attached (photo first), or reply to a \
-picture with a mention and the painting.
+• Or mention me in a message with a photo and pick a painting from the buttons — or \
+attach two pictures (photo first), or reply to a picture with a mention and the painting.
+• Under every result: buttons to paint it again stronger, weaker, bigger, in your \
+photo's colours or with another painting.
 • `/{weights} {show}|{set}|{reset}` — your settings, `language` included · `/{queue}` · \
 `/{cancel}`.
 Server admins: `/{weights} {server}` sets defaults for everyone here.""", **NAMES)

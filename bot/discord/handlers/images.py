@@ -1,5 +1,6 @@
-"""The message flow: mention the bot with two pictures attached, or reply to a picture with
-a mention and one more picture (that one is the painting).
+"""The message flow: mention the bot with one picture (the gallery's buttons answer), with
+two pictures attached, or reply to a picture with a mention and one more picture (that one
+is the painting).
 
 Intents: Discord delivers the content and attachments of messages that mention the bot
 (and of DMs) even without the privileged Message Content intent, so this flow works
@@ -25,12 +26,13 @@ from ...i18n import Speech, _
 from ..client import StylebotClient
 from ..common import author_of, fetch, reply_view
 from ..media import is_image
+from .gallery import gallery_view
 
 NO_INTENT = _("I can't see the picture you replied to (I'd need Discord's Message Content "
               "permission for that). Attach both pictures to one message that mentions me, "
               "or use /stylize.")
-HOW = _("Attach two pictures — the photo, then the painting — to a message that mentions "
-        "me, or use /stylize.")
+HOW = _("Attach a photo to a message that mentions me and pick a painting — or attach the "
+        "photo and then the painting, or use /stylize.")
 
 
 def addressed(client: StylebotClient, message: discord.Message) -> bool:
@@ -79,7 +81,10 @@ async def on_mention(client: StylebotClient, message: discord.Message) -> None:
         wanted = [replied_images[0], images[0]]
     elif len(images) >= 2:
         wanted = ordered(message, images)
-    elif message.attachments:
+    elif images and core.gallery:
+        await offer(client, message, images[0], answer)
+        return
+    elif message.attachments and not images:
         await answer(_("That isn't a picture I can use. {how}", how=HOW))
         return
     else:
@@ -97,6 +102,24 @@ async def on_mention(client: StylebotClient, message: discord.Message) -> None:
     refused = await core.jobs.submit(who, content, style, reply_view(message))
     if refused is not None:
         await answer(refused)
+
+
+async def offer(client: StylebotClient, message: discord.Message,
+                attachment: discord.Attachment,
+                answer: Callable[[Speech], Awaitable[None]]) -> None:
+    """One picture: it is the photo, and the reply offers the gallery's paintings."""
+    core, who = client.core, author_of(message)
+    if not core.uploads.allow(who):  # before the download
+        await answer(warning(SLOW_DOWN))
+        return
+    try:
+        photo = await fetch(client, attachment, who)
+    except InputImageError as exc:
+        await answer(warning(refusal(exc)))
+        return
+    gallery = core.pairs.offer(who, photo, message.id)
+    await message.reply(await core.say(who, gallery.text), mention_author=False,
+                        view=gallery_view(core.gallery, gallery.token, 0))
 
 
 async def referenced(message: discord.Message) -> discord.Message | None:

@@ -7,7 +7,7 @@ from discord import app_commands
 
 from ...i18n import _, _p
 from ..client import StylebotClient
-from ..common import who_of
+from ..common import tell_privately, who_of
 from ..translator import localised
 
 
@@ -16,13 +16,11 @@ def build(client: StylebotClient) -> list[app_commands.Command]:
 
     async def cancel(interaction: discord.Interaction) -> None:
         who = who_of(interaction)
-        await interaction.response.send_message(await core.say(who, core.cancel(who)),
-                                                ephemeral=True)
+        await tell_privately(interaction, core.cancel(who))
 
     async def queue(interaction: discord.Interaction) -> None:
         who = who_of(interaction)
-        await interaction.response.send_message(await core.say(who, core.queue_report(who)),
-                                                ephemeral=True)
+        await tell_privately(interaction, core.queue_report(who))
 
     return [
         app_commands.Command(name=localised(_p("command", "cancel")),

@@ -1,7 +1,9 @@
-"""The buttons under a result: the same pair again, stronger, weaker, or in the photo's
-colours. A dynamic item registered at startup handles every such button by its id, so
-buttons keep working whichever process posted them. Only the requester's clicks count;
-anyone else gets a private note."""
+"""The buttons under a result: the same pair again, stronger, weaker, in the photo's
+colours, bigger or in full quality — or "Other painting": the gallery again, privately.
+A dynamic item registered at startup handles every such button by its id, and the pair
+is kept on disk, so buttons keep working whichever process posted them, restarts
+included; a click after they expired gets a short private note. Only the requester's
+clicks count; anyone else gets a private note."""
 
 from __future__ import annotations
 
@@ -9,9 +11,10 @@ import re
 
 import discord
 
-from ...core.jobdesk import RERUN_PATTERN, rerun_id
+from ...core.jobdesk import OTHER_PAINTING, RERUN_PATTERN, rerun_id
 from ..client import StylebotClient
-from ..common import interaction_view, who_of
+from ..common import interaction_view, refuse, tell_privately, who_of
+from .gallery import offer_gallery
 
 
 class RerunButton(discord.ui.DynamicItem[discord.ui.Button],  # type: ignore[call-arg]
@@ -29,13 +32,15 @@ class RerunButton(discord.ui.DynamicItem[discord.ui.Button],  # type: ignore[cal
         client = interaction.client
         assert isinstance(client, StylebotClient)
         core, who = client.core, who_of(interaction)
-        refused = core.jobs.rerun_refusal(who, self.token)
+        refused = await core.jobs.rerun_refusal(who, self.token)
         if refused is not None:  # answered privately, without a public deferral
-            await interaction.response.send_message(await core.say(who, refused),
-                                                    ephemeral=True)
+            await tell_privately(interaction, refused)
+            return
+        if self.change == OTHER_PAINTING:
+            await offer_gallery(interaction, await core.pairs.other(who, self.token))
             return
         await interaction.response.defer(thinking=True)
         text, started = await core.jobs.rerun(who, self.token, self.change,
                                               interaction_view(interaction))
         if not started:
-            await interaction.edit_original_response(content=await core.say(who, text))
+            await refuse(interaction, await core.say(who, text))

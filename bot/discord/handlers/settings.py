@@ -15,7 +15,7 @@ from discord import app_commands
 from ...core.settings import SETTINGS
 from ...i18n import _, _p
 from ..client import StylebotClient
-from ..common import who_of
+from ..common import tell_privately, who_of
 from ..options import with_options
 from ..translator import localised
 
@@ -26,25 +26,21 @@ def build(client: StylebotClient) -> app_commands.Group:
     group = app_commands.Group(name=localised(_p("command", "weights")),
                                description=localised(_("Your painting settings")))
 
-    async def answer(interaction: discord.Interaction, speech: Any) -> None:
-        await interaction.response.send_message(
-            await core.say(who_of(interaction), speech), ephemeral=True)
-
     async def show(interaction: discord.Interaction) -> None:
-        await answer(interaction, await preferences.show(who_of(interaction)))
+        await tell_privately(interaction, await preferences.show(who_of(interaction)))
 
     async def set_(interaction: discord.Interaction, **chosen: Any) -> None:
         changes = {k: v for k, v in chosen.items() if v is not None}
-        await answer(interaction, await preferences.update(who_of(interaction), changes))
+        await tell_privately(interaction, await preferences.update(who_of(interaction), changes))
 
     async def reset(interaction: discord.Interaction) -> None:
-        await answer(interaction, await preferences.update(who_of(interaction), None))
+        await tell_privately(interaction, await preferences.update(who_of(interaction), None))
 
     async def server(interaction: discord.Interaction, reset: bool = False,
                      **chosen: Any) -> None:
         who = who_of(interaction)
         changes = None if reset else {k: v for k, v in chosen.items() if v is not None}
-        await answer(interaction, await preferences.update(
+        await tell_privately(interaction, await preferences.update(
             who, changes, "chat", admin=interaction.permissions.manage_guild))
 
     for name, description, callback in (

@@ -7,15 +7,14 @@ from discord import app_commands
 
 from ...i18n import _, _p
 from ..client import StylebotClient
-from ..common import who_of
+from ..common import tell_privately, who_of
 from ..translator import localised
 
 
 def build(client: StylebotClient) -> app_commands.Command:
     async def stats(interaction: discord.Interaction) -> None:
         who = who_of(interaction)
-        await interaction.response.send_message(
-            await client.core.say(who, client.core.stats(who)), ephemeral=True)
+        await tell_privately(interaction, client.core.stats(who))
 
     return app_commands.Command(name=localised(_p("command", "stats")),
                                 description=localised(_("The bot's numbers (for its owners)")),

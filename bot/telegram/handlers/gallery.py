@@ -84,7 +84,7 @@ async def page_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     token, page = parsed
     who = who_of(query.from_user, query.message.chat)
     core = state(context).core
-    refused = await core.jobs.rerun_refusal(who, token)
+    refused = await core.pairs.pick_refusal(who, token)
     if refused is not None:
         await query.answer(await core.say(who, refused), show_alert=True)
         return
@@ -112,15 +112,17 @@ async def send_album(context: ContextTypes.DEFAULT_TYPE, message: Message, galle
     """One album (a lone photo when one is left over); each thumbnail is uploaded once,
     then sent by the file_id Telegram gave it."""
     st = state(context)
-    media = [InputMediaPhoto(st.gallery_photos.get(p.key, p.picture.thumbnail),
-                             caption=f"{gallery.number(p)}. {p.credit}") for p in paintings]
+    photos = [st.gallery_photos.get(p.key, p.picture.thumbnail) for p in paintings]
+    captions = [f"{gallery.number(p)}. {p.credit}" for p in paintings]
     async with st.core.sending(sender(message)):
-        if len(media) == 1:
-            sent = [await patiently(lambda: message.reply_photo(
-                media[0].media, caption=media[0].caption), on_wait=throttled(context))]
+        if len(paintings) == 1:
+            sent = [await patiently(lambda: message.reply_photo(photos[0], caption=captions[0]),
+                                    on_wait=throttled(context))]
         else:
-            sent = list(await patiently(lambda: message.reply_media_group(media),
-                                        on_wait=throttled(context)))
+            sent = list(await patiently(lambda: message.reply_media_group(
+                [InputMediaPhoto(photo, caption=caption)
+                 for photo, caption in zip(photos, captions, strict=True)]),
+                on_wait=throttled(context)))
     for painting, posted in zip(paintings, sent, strict=True):
         if posted.photo:
             st.gallery_photos[painting.key] = posted.photo[-1].file_id

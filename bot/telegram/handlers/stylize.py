@@ -12,8 +12,8 @@ from ..media import has_image
 from .gallery import respond
 from .images import Answer, fetch, take_images
 
-PRIVATE_PROMPT = _("Send me a photo, then the painting whose style you want (or both at once "
-                   "as an album).")
+PRIVATE_PROMPT = _("Send me a photo, then pick a painting from the buttons — or send your own "
+                   "painting (or both at once as an album).")
 
 
 async def stylize_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -38,7 +38,7 @@ async def stylize_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     if who.group:
         await reply(context, message, _(
-            "{who}: reply to this message with two pictures — first the photo, then the "
-            "painting whose style you want (or both at once as an album).", who=who.mention))
+            "{who}: reply to this message with a photo, then pick a painting from the buttons "
+            "— or send your painting too (or both at once as an album).", who=who.mention))
     else:
         await reply(context, message, PRIVATE_PROMPT)

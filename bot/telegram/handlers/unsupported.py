@@ -44,8 +44,8 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     command, _sep, target = message.text.split()[0].partition("@")
     if sender(message).group and target.lower() != context.bot.username.lower():
         return  # "/foo" in a group may be for another bot
-    await notice(context, message, _("I don't know {command}. Try /help, /stylize, /weights, "
-                                     "/queue, /cancel or /swap.", command=command))
+    await notice(context, message, _("I don't know {command}. Try /help, /stylize, /styles, "
+                                     "/weights, /queue, /cancel or /swap.", command=command))
 
 
 async def plain_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.jobdesk import JobStart, parse_rerun_id, rerun_id
+from bot.core.jobdesk import JobStart, offered_reruns, parse_rerun_id, rerun_id
 from bot.core.jobs import JobHandle
 from bot.core.pictures import Picture
-from bot.core.settings import UserSettings
+from bot.core.settings import Limits, UserSettings
 from bot.core.status import StatusView
 from bot.core.who import Who
 from bot.i18n import render
@@ -26,6 +26,9 @@ class NoView(Exception):
 
 
 class Quiet:
+    def record(self) -> dict[str, object]:
+        return {}
+
     async def show(self, event: object) -> None: ...
 
     async def finished(self, event: object) -> None: ...
@@ -80,3 +83,15 @@ def test_rerun_ids_round_trip() -> None:
     assert parse_rerun_id(rerun_id("Ab-_9", "stronger")) == ("Ab-_9", "stronger")
     assert parse_rerun_id("w:strength:5") is None
     assert len(rerun_id("x" * 8, "photo_colors").encode()) <= 64  # Telegram's callback_data
+
+
+def test_only_buttons_that_change_something_are_offered() -> None:
+    limits = Limits(max_size=512, max_steps=1000)
+
+    def offered(settings: UserSettings, gallery: bool = True) -> list[str]:
+        return [change for change, _label in offered_reruns(settings, limits, gallery)]
+
+    assert offered(UserSettings(size=384)) == ["stronger", "weaker", "photo_colors", "other",
+                                               "bigger"]
+    assert offered(UserSettings(preset="fast", size=512, colors="keep"), gallery=False) == [
+        "stronger", "weaker", "full"]  # at the largest size, in the photo's colours already

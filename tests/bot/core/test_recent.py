@@ -107,3 +107,14 @@ async def test_leftovers_of_a_crash_are_cleared(tmp_path: Path) -> None:
     assert await recent.get("Broken_1") is None
     await recent.close()
     assert not (tmp_path / ".Half_wrt").exists() and not (tmp_path / "Broken_1").exists()
+
+
+async def test_an_entry_another_process_wrote_later_is_found(tmp_path: Path) -> None:
+    """Two bot processes on one disk (a rolling restart): each finds the other's."""
+    early, late = store(tmp_path), store(tmp_path)
+    assert await early.get("Zz_00000") is None  # its index is read now
+    token = late.remember(pair())
+    await late.close()
+    job = await early.get(token)
+    assert job is not None and job.owner == ALICE
+    await early.close()

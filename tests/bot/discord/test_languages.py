@@ -34,7 +34,8 @@ async def test_a_german_user_is_answered_in_german_throughout(
     assert render(UserSettings(size=64, steps=6).summary(), "de") in \
         original["embeds"][0]["description"]
     labels = [c["label"] for row in original["components"] for c in row["components"]]
-    assert labels == [render(label, "de") for _change, label in RERUNS]
+    offered = [label for change, label in RERUNS if change != "full"]  # not a fast result
+    assert labels == [render(label, "de") for label in offered]
 
 
 async def test_commands_are_localised(dcbot: RunningBot, world: World) -> None:

@@ -96,7 +96,7 @@ async def test_mention_without_pictures_explains(dcbot: RunningBot, world: World
     await world.fake.send_message(world.alice, world.channel, "hello", mention_bot=True)
     await wait_until(
         lambda: any(
-            "Attach two pictures" in (m.get("content") or "")
+            "Attach a photo" in (m.get("content") or "")
             for m in world.fake.channel_messages(world.channel["id"])
         ),
         what="the hint",

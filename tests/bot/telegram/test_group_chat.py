@@ -67,8 +67,8 @@ async def test_album_captioned_stylize_asks_for_the_missing_image(
     mark = fake.mark()
     fake.send_album(group, cleo, [PHOTO, PAINTING], caption="/stylize")
     ask = await fake.wait_for_call("sendMessage", since=mark)
-    assert "@cleo" in ask.params["text"] and "Now send the painting" in ask.params["text"]
-    assert "Reply to this message" in ask.params["text"]
+    assert "@cleo" in ask.params["text"] and "Pick a painting" in ask.params["text"]
+    assert "your own painting in reply to this message" in ask.params["text"]
     ask_id = fake.bot_messages(group["id"])[-1]["message_id"]
     mark = fake.mark()
     fake.send_photo(group, cleo, PAINTING, reply_to=ask_id)

@@ -16,14 +16,16 @@ def image_of(data: bytes) -> Image.Image:
 
 
 async def test_photo_then_painting_gives_live_status_and_a_result(
-    tgbot: TelegramBot, fake: FakeTelegram
+    tgbot_any: TelegramBot, fake: FakeTelegram
 ) -> None:
+    tgbot = tgbot_any
     alice = fake.user(1001, "Alice", "alice")
     chat = fake.private_chat(alice)
     await tgbot.store.update_user("telegram", alice["id"], {"steps": 120})  # a few seconds
     first = fake.send_photo(chat, alice, PHOTO)
     ask = await fake.wait_for_call("sendMessage")
-    assert "Now send the painting" in ask.params["text"]
+    assert "send your own painting" in ask.params["text"]  # or pick one from the gallery
+    assert ask.params["reply_markup"]["inline_keyboard"][0][0]["text"] == "The Starry Night"
     mark = fake.mark()
     second = fake.send_photo(chat, alice, PAINTING)
     status = await fake.wait_for_call("sendPhoto", since=mark)
@@ -34,7 +36,8 @@ async def test_photo_then_painting_gives_live_status_and_a_result(
     assert result.params["reply_parameters"]["message_id"] == second["message_id"]
     assert image_of(result.files["photo"]).size == (64, 48)
     buttons = [
-        b["callback_data"] for row in result.params["reply_markup"]["inline_keyboard"] for b in row
+        b.get("callback_data", "") for row in result.params["reply_markup"]["inline_keyboard"]
+        for b in row
     ]
     assert any(b.endswith(":stronger") for b in buttons)
     await fake.wait_for_call("deleteMessage", since=mark)
@@ -85,7 +88,7 @@ async def test_reply_with_a_painting_to_a_photo(tgbot: TelegramBot, fake: FakeTe
     erin = fake.user(1005, "Erin")
     chat = fake.private_chat(erin)
     photo = fake.send_photo(chat, erin, PHOTO)
-    await fake.wait_for_call("sendMessage")  # "now send the painting"
+    await fake.wait_for_call("sendMessage")  # "pick a painting, or send your own"
     tgbot.core.pairs.forget(Who("telegram", str(erin["id"]), str(chat["id"]), False))
     mark = fake.mark()
     fake.send_photo(chat, erin, PAINTING, reply_to=photo["message_id"])

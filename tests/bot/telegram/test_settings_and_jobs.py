@@ -134,7 +134,7 @@ async def test_rerun_buttons_belong_to_the_requester(
         b["callback_data"]
         for row in result.params["reply_markup"]["inline_keyboard"]
         for b in row
-        if b["callback_data"].endswith(":stronger")
+        if b.get("callback_data", "").endswith(":stronger")
     )
     mark = fake.mark()
     fake.press_button(chat, eve, result_id, stronger)

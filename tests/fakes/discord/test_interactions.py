@@ -8,8 +8,9 @@ import io
 
 import discord
 import pytest
+from discord import app_commands
 
-from fakes.discord import FakeDiscord
+from fakes.discord import CALLBACK_AUTOCOMPLETE_RESULT, FakeDiscord
 from tests.fakes.discord.conftest import new_client, png, running
 
 
@@ -157,3 +158,36 @@ async def test_expired_token_then_channel_fallback(fake: FakeDiscord) -> None:
     messages = fake.channel_messages(channel["id"])
     assert messages[-1]["content"] == f"<@{user['id']}> here is your result"
     assert messages[-1]["mentions"][0]["id"] == user["id"]
+
+
+async def test_autocomplete_offers_choices_and_takes_nothing_else(fake: FakeDiscord) -> None:
+    guild = fake.add_guild("Art Club")
+    channel = guild["channels"][0]
+    user = fake.add_user("alice")
+    fake.add_member(guild, user)
+    client, tree = new_client()
+    names = ["Starry Night", "The Scream", "The Wave"]
+    typed: list[str] = []
+
+    async def suggest(_: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        typed.append(current)
+        return [app_commands.Choice(name=n, value=n.lower()) for n in names
+                if current.lower() in n.lower()]
+
+    @tree.command(name="paint", description="Paint like a painting")
+    @app_commands.autocomplete(painting=suggest)
+    async def paint(interaction: discord.Interaction, painting: str) -> None:
+        await interaction.response.send_message(f"painting {painting}")
+
+    async with running(client, fake):
+        await tree.sync()
+        asked = await fake.autocomplete(user, channel, "paint", {"painting": "the"},
+                                        focused="painting")
+        answer = await asked.wait_response()
+        run = await fake.slash_command(user, channel, "paint", {"painting": "the wave"})
+        ran = await run.wait_response()
+
+    assert typed == ["the"] and answer["type"] == CALLBACK_AUTOCOMPLETE_RESULT
+    assert [c["value"] for c in answer["data"]["choices"]] == ["the scream", "the wave"]
+    assert asked.original is None  # choices post no message
+    assert ran["data"]["content"] == "painting the wave"

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import os
 import signal
 from pathlib import Path
 
 import pytest
 
-from bot.config import PoolConfig
+from bot.config import GalleryConfig, PoolConfig
+from bot.core.gallery import GalleryWarmUp
 from bot.core.jobs import (
     FAILURES,
     Failed,
@@ -222,5 +224,33 @@ async def test_the_cancel_grace_grows_with_the_step_time(
         after = await outcome(await p.submit(spec(random_weights_path, "next", steps=2)))
         assert isinstance(after[-1], Finished)
         assert p.workers[0] is worker and not worker.killed_on_purpose
+    finally:
+        await p.shutdown(grace=0)
+
+
+async def test_a_painter_takes_jobs_while_it_prepares_the_gallery(
+    random_weights_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Ready once the weights are loaded; the gallery's targets come between jobs."""
+    warm = GalleryWarmUp(GalleryConfig(), sizes=(128,), preset="default")
+    p = LocalJobPool(PoolConfig(workers=1, job_timeout=60, weights=str(random_weights_path)),
+                     gallery=warm)
+    caplog.set_level(logging.INFO, logger="stylebot.pool")
+
+    def warmed() -> list[logging.LogRecord]:
+        return [r for r in caplog.records if r.getMessage() == "gallery warmed"]
+
+    await p.start()
+    try:
+        await p.wait_ready()
+        events = await outcome(await p.submit(spec(random_weights_path, steps=2)))
+        assert isinstance(events[-1], Finished)
+        assert warmed() == []  # painted while the gallery was still being prepared
+        for _ in range(3000):
+            if warmed():
+                break
+            await asyncio.sleep(0.1)
+        (record,) = warmed()
+        assert record.paintings == 8 and not hasattr(record, "error")  # type: ignore[attr-defined]
     finally:
         await p.shutdown(grace=0)
