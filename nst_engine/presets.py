@@ -85,7 +85,8 @@ SEED = Recipe(
     preview_every=100,  # "snapshot every 100 steps"
 )
 
-# The default until this revision, kept to compare against (``bench quality``, panels):
+# The default until this revision, kept to compare against (``python -m nst_engine quality``
+# and the panels):
 # torch.optim.LBFGS, five scales 128…512 px by √2 with 0.8x the steps per finer scale.
 # Chosen then by measurement on this project's 2-core CPU:
 # - L-BFGS over Adam: at 512 px and equal time, final loss 0.97-1.4 against Adam's 1.6
@@ -119,9 +120,12 @@ PREVIOUS_DEFAULT = Recipe(
 )
 
 # The default: the previous one's objective (losses, layers, weights, AdaIN start,
-# bf16), reached in about 0.65x the work. Measured side by side on this 2-core CPU; the
+# bf16), reached in about 0.65x the work. ``python -m nst_engine bench``, two runs on an
+# idle machine: 512 px end to end 9.5-12.1 s, 5.9-8.7 full-size fp32 steps' worth (512²:
+# 7.0-7.9; the previous default: ~16); the seed's loss in 12.1-15.9 s, 36-46x faster
+# than the seed (previous: 26x). Measured side by side on this 2-core CPU; the
 # "guard" is the content and style loss of the final 512-px image, fp32, relative to the
-# previous default's on the same pairs (``python -m nst_engine bench quality``); "eq" is
+# previous default's on the same pairs (``python -m nst_engine quality``); "eq" is
 # the optimisation's cost in full-size steps (Σ steps × pixels / final pixels). Figures
 # on Tübingen × Starry Night, Sailboat × Composition VII and Chicago × Wave at 512 px:
 # - Our own L-BFGS (``optimize.lbfgs``): torch's starts every scale with a step of
@@ -180,5 +184,5 @@ DEFAULT = Recipe(
 )
 
 RECIPES: dict[str, Recipe] = {"seed": SEED, "default": DEFAULT}
-#: Recipes that are not presets but can be compared against (bench quality, panels).
+#: Recipes that are not presets but can be compared against (the quality guard, panels).
 REFERENCE_RECIPES: dict[str, Recipe] = {"previous": PREVIOUS_DEFAULT}

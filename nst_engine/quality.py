@@ -5,7 +5,7 @@ optimises through: the relative content loss at relu4_2 against the photo at the
 result's size, and the relative Gram style loss at relu1_1…relu5_1 (mean over layers)
 against the painting resized as ``stylize`` resizes it. Lower is better for both. A
 faster recipe must not make either worse by more than 5 % on average over the panel
-pairs (``python -m nst_engine bench quality``).
+pairs (``python -m nst_engine quality``).
 """
 
 from __future__ import annotations
