@@ -37,8 +37,8 @@ from typing import Any
 import torch
 from PIL import Image
 
-from .device import autocast_dtype, select_device, set_threads
 from .adain import adain_model
+from .device import autocast_dtype, select_device, set_threads
 from .errors import Cancelled
 from .images import load_image, resize
 from .objective import STYLE_CACHE, Objective, StyleImage, digest, style_targets
