@@ -353,7 +353,7 @@ def refine_level(image: torch.Tensor, photo: torch.Tensor, *, level: Level, reci
         feats = features_of(extractor, t.crop(photo), recipe.content_layers, dtype)
         for i in recipe.content_layers:
             w = at_features(t.weight, feats[i])
-            f = widen(feats[i].permute(0, 2, 3, 1).reshape(-1, feats[i].shape[1]))
+            f = widen(positions_major(feats[i]))
             c_sums[i] = c_sums.get(i, 0.0) + float((f.pow(2) * w).sum())
             c_counts[i] = c_counts.get(i, 0.0) + float(w.sum()) * f.shape[1]
     content_scale = {i: c_counts[i] / max(c_sums[i], 1e-12) for i in recipe.content_layers}
