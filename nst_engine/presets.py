@@ -120,9 +120,9 @@ PREVIOUS_DEFAULT = Recipe(
 )
 
 # The default: the previous one's objective (losses, layers, weights, AdaIN start,
-# bf16), reached in about 0.65x the work. ``python -m nst_engine bench``, two runs on an
-# idle machine: 512 px end to end 9.5-12.1 s, 5.9-8.7 full-size fp32 steps' worth (512²:
-# 7.0-7.9; the previous default: ~16); the seed's loss in 12.1-15.9 s, 36-46x faster
+# bf16), reached in about 0.65x the work. ``python -m nst_engine bench``, three runs on an
+# idle machine: 512 px end to end 9.5-13.5 s, 5.9-9.4 full-size fp32 steps' worth (512²:
+# 7.0-10.4; the previous default: ~16); the seed's loss in 8.6-15.9 s, 36-55x faster
 # than the seed (previous: 26x). Measured side by side on this 2-core CPU; the
 # "guard" is the content and style loss of the final 512-px image, fp32, relative to the
 # previous default's on the same pairs (``python -m nst_engine quality``); "eq" is
