@@ -31,10 +31,10 @@ class Scale:
 def plan_scales(height: int, width: int, recipe: Recipe, steps: int) -> list[Scale]:
     """Sizes from ``recipe.min_scale`` up to (height, width) by ``scale_ratio``, with steps.
 
-    Steps shrink geometrically by ``step_decay`` from each scale to the next finer one:
-    coarse steps are cheap (each √2 step down halves the pixels) and settle the large
-    structures, so the expensive final scale only sharpens. A coarse scale is skipped if
-    its short side would fall below what VGG19 can see.
+    Steps are split by ``step_shares`` (see there): coarse steps are cheap (each halving
+    of the side quarters the pixels) and settle the large structures, so the expensive
+    final scale only sharpens. A coarse scale is skipped if its short side would fall
+    below what VGG19 can see.
     """
     long_side, short_side = max(height, width), min(height, width)
     sides: list[float] = [float(long_side)]
