@@ -8,7 +8,7 @@ choice are recorded next to it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from .vgg import Padding
@@ -163,21 +163,13 @@ PREVIOUS_DEFAULT = Recipe(
 # - Per step (``losses``): Gram and content losses work in the channels-last layout the
 #   extractor produces: 0.83 → 0.69 s per 512×384 step in bf16, 1.96 → 1.72 s in fp32;
 #   the seed's full-resolution content terms 0.274 → 0.237 s per 256² step.
-DEFAULT = Recipe(
-    content_layers=(22,),  # relu4_2
-    style_layers=(1, 6, 11, 20, 29),  # relu1_1 … relu5_1
-    normalised_gram=True,
-    relative=True,
-    content_weight=1.0,
-    style_weight=5.0,
+DEFAULT = replace(
+    PREVIOUS_DEFAULT,
     tv_weight=10.0,
     optimizer="lbfgs",
-    lr=1.0,
     steps=55,
-    min_scale=128,
     scale_ratio=2.0,
-    init="adain",
-    padding="zeros",
+    step_decay=1.0,
     step_shares=(11, 14, 30),
     pyramid=4,
     pyramid_decay=0.5,
