@@ -12,7 +12,15 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from .config import SECRET_ENV, TOKEN_ENV, BotConfig, ConfigError, describe, load_config
+from .config import (
+    REDIS_PASSWORD_ENV,
+    SECRET_ENV,
+    TOKEN_ENV,
+    BotConfig,
+    ConfigError,
+    describe,
+    load_config,
+)
 from .frontend import StartupError
 from .redaction import Redactor, install
 
@@ -60,7 +68,7 @@ def check_health(path: Path, max_age: float) -> int:
 
 def forget_secret_environment() -> None:
     """Secrets are read once; child processes (painters) must not inherit them."""
-    for var in [*TOKEN_ENV.values(), *SECRET_ENV.values()]:  # incl. STYLEBOT_REDIS_URL
+    for var in [*TOKEN_ENV.values(), *SECRET_ENV.values(), REDIS_PASSWORD_ENV]:
         os.environ.pop(var, None)
 
 

@@ -17,7 +17,7 @@ import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from nst_engine.settings import Settings
 
@@ -29,6 +29,9 @@ TOKEN_ENV = {"telegram": "STYLEBOT_TELEGRAM_TOKEN", "discord": "STYLEBOT_DISCORD
 #: other secrets that may come from the environment: (table, key) -> variable
 SECRET_ENV = {("telegram", "secret_token"): "STYLEBOT_TELEGRAM_WEBHOOK_SECRET",
               ("pool", "redis_url"): "STYLEBOT_REDIS_URL"}
+#: the Redis password on its own (as Redis images and compose files pass it): it goes
+#: into the Redis URL, so the URL itself can be written down without one
+REDIS_PASSWORD_ENV = "STYLEBOT_REDIS_PASSWORD"
 #: weights specs that are not paths (see ``nst_engine.weights``)
 WEIGHT_SOURCES = ("auto", "normalised", "torchvision")
 DEVICE_SPEC = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
@@ -113,7 +116,8 @@ class PoolConfig:
     #: "local": painter processes on this host (no server needed); "redis": jobs go to a
     #: Redis queue that painters on any number of hosts take from (``nst-bot worker``)
     backend: Literal["local", "redis"] = "local"
-    #: redis://[:password@]host:port/db or rediss:// (TLS); a secret (it may hold a password)
+    #: redis://host:port/db or rediss:// (TLS), the password from STYLEBOT_REDIS_PASSWORD
+    #: (or written in the URL); a secret
     redis_url: Secret | None = None
     #: local painter processes (the local backend only)
     workers: int = 1
@@ -203,7 +207,7 @@ class BotConfig:
 
     def secrets(self) -> list[str]:
         """Every configured secret for redaction, and the password inside any secret URL
-        (e.g. ``redis://:password@host``) on its own."""
+        (the password of a Redis URL) on its own."""
         found = []
         for value in walk(self):
             if isinstance(value, Secret) and value:
@@ -241,6 +245,10 @@ def load_config(path: Path | None, env: typing.Mapping[str, str] | None = None, 
     for (table, key), var in SECRET_ENV.items():
         if env.get(var):
             raw.setdefault(table, {})[key] = env[var]
+    pool = raw.get("pool")
+    if env.get(REDIS_PASSWORD_ENV) and isinstance(pool, dict) and isinstance(
+            pool.get("redis_url"), str):
+        pool["redis_url"] = with_password(pool["redis_url"], env[REDIS_PASSWORD_ENV])
     config = build(BotConfig, raw, "")
     if not config.platforms and not painter:
         raise ConfigError("No platform has a token: set [telegram] token or "
@@ -248,6 +256,21 @@ def load_config(path: Path | None, env: typing.Mapping[str, str] | None = None, 
                           f"{TOKEN_ENV['discord']}.")
     validate(config)
     return config
+
+
+def with_password(url: str, password: str) -> str:
+    """``url`` with ``password`` (percent-encoded) as its password; one written in the URL
+    as well is a contradiction, not something to pick from."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("redis", "rediss"):
+        raise ConfigError(f"{REDIS_PASSWORD_ENV} needs a redis:// or rediss:// URL in "
+                          "pool.redis_url.")
+    if parts.password is not None:
+        raise ConfigError(f"pool.redis_url holds a password and {REDIS_PASSWORD_ENV} is set "
+                          "too: keep one of them.")
+    user = quote(parts.username, safe="") if parts.username else ""
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=f"{user}:{quote(password, safe='')}@{host}").geturl()
 
 
 def build(cls: type, raw: Any, prefix: str) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -118,6 +119,21 @@ def test_cli_exit_codes(tmp_path: Path) -> None:
         loud = nst_bot(command, "--config", str(write(tmp_path, "log_level = 'LOUD'\n")),
                        env={"STYLEBOT_TELEGRAM_TOKEN": TOKEN})
         assert loud.returncode == 2 and "log_level must be one of" in loud.stderr
+
+
+def test_redis_password_from_its_own_variable_goes_into_the_url(tmp_path: Path) -> None:
+    env = {"STYLEBOT_TELEGRAM_TOKEN": TOKEN, "STYLEBOT_REDIS_URL": "redis://cache:6379/0",
+           "STYLEBOT_REDIS_PASSWORD": "p@ss/word-xyz"}
+    config = load_config(write(tmp_path, '[pool]\nbackend = "redis"\n'), env=env)
+    assert config.pool.redis_url is not None
+    url = urlsplit(config.pool.redis_url.reveal())
+    assert (url.scheme, url.hostname, url.port, url.path) == ("redis", "cache", 6379, "/0")
+    assert url.password == "p%40ss%2Fword-xyz"  # percent-encoded, as a URL carries it
+    assert "p@ss/word-xyz" in config.secrets() and "p@ss/word-xyz" not in describe(config)
+    with pytest.raises(ConfigError, match="keep one of them"):
+        load_config(write(tmp_path, ""), env={**env, "STYLEBOT_REDIS_URL": "redis://:pw@cache"})
+    with pytest.raises(ConfigError, match="needs a redis://"):
+        load_config(write(tmp_path, ""), env={**env, "STYLEBOT_REDIS_URL": "unix:///tmp/r.sock"})
 
 
 def test_secret_is_not_a_string() -> None:

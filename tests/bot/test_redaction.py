@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 
+from bot.config import with_password
 from bot.logs import JsonFormatter, TextFormatter
 from bot.redaction import RedactingFormatter, RedactingStream, Redactor, url_secrets
 
@@ -18,7 +19,7 @@ HALF = TOKEN.split(":")[1]
 # the redaction looks for are long enough)
 DISCORD = "MTEwMDAwMDAwMDAwMDAwMDAwMQ.GabcDE.test-signature-part-01"
 REDIS_PASSWORD = "p%40ss%2Fword-xyz"  # percent-encoded, as a URL carries it
-REDIS_URL = f"redis://:{REDIS_PASSWORD}@127.0.0.1:6379/0"
+REDIS_URL = with_password("redis://127.0.0.1:6379/0", "p@ss/word-xyz")  # as config makes it
 
 
 def all_spellings() -> list[str]:
