@@ -278,22 +278,15 @@ def refine_in_tiles(image: torch.Tensor, content: torch.Tensor, styles: Sequence
                     first_index: int, report: Callable[..., None], clock: EtaClock,
                     stop: StopCheck, cache: StyleTargetCache) -> torch.Tensor:
     """``tiling.refine`` wired to this run's progress reports, previews and cancel."""
-    state: dict[str, object] = {"image": image, "first_step": 0, "level": -1}
-
-    def current() -> torch.Tensor:  # a preview shows the image as of the last tile
-        shown = state["image"]
-        assert isinstance(shown, torch.Tensor)
-        return shown
+    latest = [image]  # a preview shows the image as of the last finished tile
 
     def on_tile(full: torch.Tensor) -> None:
-        state["image"] = full
+        latest[0] = full
         clock.restart_interval()
 
     def on_step(level_index: int, level: Level, x: torch.Tensor,
                 parts: dict[str, torch.Tensor]) -> None:
-        if state["level"] != level_index:
-            state["level"], state["first_step"] = level_index, 0
-        report(current, parts, index=first_index + level_index,
+        report(lambda: latest[0], parts, index=first_index + level_index,
                size=(level.width, level.height), pixels=settings.tile_size ** 2,
                first_step=0)
 
