@@ -159,10 +159,15 @@ PREVIOUS_DEFAULT = Recipe(
 #   / 1.88; bf16 Gram matmuls: the seed objective stops converging (6.8e4 after 57 steps
 #   vs 5.8e4); L-BFGS history 10: 65+ steps to the seed's loss vs 57 (history 100: 56);
 #   torch.compile of the objective: 70 s to compile per image size and 1.3x slower steps
-#   on this CPU; bf16 weights instead of autocast: no faster.
-# - Per step (``losses``): Gram and content losses work in the channels-last layout the
-#   extractor produces: 0.83 → 0.69 s per 512×384 step in bf16, 1.96 → 1.72 s in fp32;
-#   the seed's full-resolution content terms 0.274 → 0.237 s per 256² step.
+#   on this CPU; a larger L-BFGS initial Hessian (2.5·sᵀy/yᵀy): 68 steps to the seed's
+#   loss instead of 77, but the guard's style 1.16 (more, half-formed texture).
+# - Per step (``losses``, ``vgg``): Gram and content losses work in the channels-last
+#   layout the extractor produces: 0.83 → 0.69 s per 512×384 step in bf16, 1.96 → 1.72 s
+#   in fp32; the seed's full-resolution content terms 0.274 → 0.237 s per 256² step.
+#   The Gram gradient's matmul in bf16 and one bf16 copy of the VGG weights instead of
+#   autocast's cast on every pass: the seed's loss in 12.6 s instead of 16.7 s (medians
+#   of four alternating runs each; ranges 10.8-16.0 and 12.3-17.3 s), guard 1.023 / 1.045
+#   (the bf16 gradient moves each result a little: per pair −5 % to +7 % on content).
 DEFAULT = replace(
     PREVIOUS_DEFAULT,
     tv_weight=10.0,
