@@ -120,13 +120,13 @@ PREVIOUS_DEFAULT = Recipe(
 )
 
 # The default: the previous one's objective (losses, layers, weights, AdaIN start,
-# bf16), reached in about 0.65x the work. ``python -m nst_engine bench``, two runs on an
-# idle machine: 512 px end to end 10.5-12.7 s, 7.9-8.6 full-size fp32 steps' worth (512²:
-# 6.3-7.0; the previous default: ~16); the seed's loss in 8.7-15.1 s (medians 11.6 and
-# 10.3 s), 48x and 57x faster than the seed (previous: 26x). Measured side by side on
-# this 2-core CPU; the "guard" is the content and style loss of the final 512-px image,
-# fp32, relative to the previous default's on the same pairs (``python -m nst_engine
-# quality``); "eq" is the optimisation's cost in full-size steps (Σ steps × pixels /
+# bf16), reached in about 0.65x the work. ``python -m nst_engine bench``, three runs on
+# an idle machine: 512 px end to end 10.5-12.8 s, 7.6-8.6 full-size fp32 steps' worth
+# (512²: 6.3-7.0; the previous default: ~16); the seed's loss in 8.7-15.1 s (medians
+# 11.6, 10.3, 13.4 s), 48x, 57x and 40x faster than the seed (previous: 26x). Measured
+# side by side on this 2-core CPU; the "guard" is the content and style loss of the final
+# 512-px image, fp32, relative to the previous default's on the same pairs (``python -m
+# nst_engine quality``); "eq" is the optimisation's cost in full-size steps (Σ steps × pixels /
 # final pixels). Figures on Tübingen × Starry Night, Sailboat × Composition VII and
 # Chicago × Wave at 512 px:
 # - Our own L-BFGS (``optimize.lbfgs``): torch's starts every scale with a step of

@@ -28,5 +28,5 @@ def test_cast_once_convolution_matches_autocast_exactly(padding: str) -> None:
     assert outputs[0].dtype == torch.bfloat16
     assert torch.equal(outputs[0], outputs[1])
     assert torch.equal(grads[0], grads[1])
-    assert list(ours.__dict__["_copies"]) == [(torch.bfloat16, torch.device("cpu"))]
+    assert list(ours.copies) == [(torch.bfloat16, torch.device("cpu"))]
     assert torch.equal(ours(x), plain(x))  # without autocast: the fp32 weights
