@@ -112,6 +112,11 @@ class Run:
     reached: bool = True
 
 
+def median_run(runs: list[Run]) -> Run:
+    """The run with the median time (the lower middle one of an even count)."""
+    return sorted(runs, key=lambda r: r.seconds)[(len(runs) - 1) // 2]
+
+
 def center_square(img: Image.Image) -> Image.Image:
     """The largest centred square of ``img``: the bench's square photo."""
     side = min(img.size)
@@ -321,7 +326,7 @@ def run(args: argparse.Namespace) -> int:
         f"{square_equivalents:.1f}")
 
     repeats += [ours("adain") for _ in range(args.repeats - len(repeats))]
-    best = sorted(repeats, key=lambda r: r.seconds)[(len(repeats) - 1) // 2]  # the median
+    best = median_run(repeats)
     report = {
         "size": args.size, "seed_steps": args.seed_steps, "images": label,
         "device": str(device), "torch": torch.__version__, "threads": torch.get_num_threads(),

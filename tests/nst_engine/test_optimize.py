@@ -11,7 +11,7 @@ from PIL import Image
 from torch import nn
 
 from nst_engine import Progress, Settings, stylize
-from nst_engine.bench import center_square
+from nst_engine.bench import Run, center_square, median_run
 from nst_engine.optimize import Curvature, Pixels, Pyramid, optimise, plan_scales
 from nst_engine.panels import guard_report
 from nst_engine.presets import DEFAULT, PREVIOUS_DEFAULT
@@ -140,3 +140,10 @@ def test_guard_averages_ratios_and_applies_the_tolerance() -> None:
 def test_bench_square_is_the_centre_of_the_photo() -> None:
     img = Image.new("RGB", (300, 200))
     assert center_square(img).size == (200, 200)
+
+
+def test_bench_speedup_uses_the_median_run_of_ours() -> None:
+    runs = [Run(13.2, 5.8e4, 76), Run(8.7, 5.8e4, 76), Run(15.1, 5.8e4, 76)]
+    assert median_run(runs).seconds == 13.2
+    assert median_run(runs[:2]).seconds == 8.7
+    assert median_run(runs[:1]).seconds == 13.2
