@@ -12,8 +12,8 @@ noisy shared host):
     than the coarse scales save. Ours from the AdaIN start runs ``--repeats`` times,
     spread over the run (after (a), after (a'), after (e)), and ``speedup`` uses the
     median: the seed's minutes-long run averages out the host's swings in speed, a
-    10-second run lands on one of them (the same 77 steps took 8.6-15.9 s in three
-    runs). Every run of ours analyses the painting itself (cold style cache), as the
+    10-second run lands on one of them (the same 76 steps took 8.7 s and 15.1 s in one
+    run). Every run of ours analyses the painting itself (cold style cache), as the
     seed's does;
 (c) seconds per step of the default objective at 256 and 512 px, fp32 and ours, and
     at 512² on a square crop of the photo;
