@@ -113,8 +113,9 @@ class Run:
 
 
 def median_run(runs: list[Run]) -> Run:
-    """The run with the median time (the lower middle one of an even count)."""
-    return sorted(runs, key=lambda r: r.seconds)[(len(runs) - 1) // 2]
+    """The run with the median time; of an even count, the slower middle one (the
+    bench should not round in our favour)."""
+    return sorted(runs, key=lambda r: r.seconds)[len(runs) // 2]
 
 
 def center_square(img: Image.Image) -> Image.Image:

@@ -36,7 +36,6 @@ def test_style_loss_gradient_matches_autograd() -> None:
         assert torch.allclose(x.grad, y.grad, rtol=1e-10, atol=1e-12)
 
 
-
 def test_bf16_style_gradient_stays_close_to_the_fp32_one() -> None:
     # bf16 features take the gradient matmul in bf16 (losses.gradient_operands); the
     # loss itself and its gradient's direction must not move
@@ -54,6 +53,7 @@ def test_bf16_style_gradient_stays_close_to_the_fp32_one() -> None:
         values.append(value.item())
     assert values[1] == pytest.approx(values[0], rel=1e-2)
     assert ((grads[1] - grads[0]).norm() / grads[0].norm()).item() < 1e-2
+
 
 def test_normalised_style_loss_does_not_depend_on_image_size() -> None:
     torch.manual_seed(0)
