@@ -11,7 +11,7 @@ from PIL import Image
 from torch import nn
 
 from nst_engine import Progress, Settings, stylize
-from nst_engine.bench import Run, center_square, median_run
+from nst_engine.bench import Run, center_square, host, median_run
 from nst_engine.optimize import Curvature, Pixels, Pyramid, optimise, plan_scales
 from nst_engine.panels import guard_report
 from nst_engine.presets import DEFAULT, PREVIOUS_DEFAULT
@@ -147,3 +147,12 @@ def test_bench_speedup_uses_the_median_run_of_ours() -> None:
     assert median_run(runs).seconds == 13.2
     assert median_run(runs[:2]).seconds == 13.2  # of two, the slower
     assert median_run(runs[:1]).seconds == 13.2
+
+
+def test_bench_names_the_host_and_its_bf16_hardware(tmp_path: Path) -> None:
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nmodel name\t: AMD EPYC 9R14\n"
+                       "flags\t\t: fpu avx512f avx512_bf16 sse2\n\nprocessor\t: 1\n")
+    assert host(cpuinfo) | {"cores": 2} == {"cpu": "AMD EPYC 9R14", "cores": 2,
+                                            "avx512_bf16": True, "amx": False}
+    assert "amx" not in host(tmp_path / "missing")  # not Linux: name only
