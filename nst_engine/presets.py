@@ -124,11 +124,12 @@ PREVIOUS_DEFAULT = Recipe(
 # an idle machine: 512 px end to end 10.5-12.8 s, 7.6-8.6 full-size fp32 steps' worth
 # (512²: 6.3-7.0; the previous default: ~16); the seed's loss in 8.7-15.1 s (medians
 # 11.6, 10.3, 13.4 s), 48x, 57x and 40x faster than the seed (previous: 26x). Measured
-# side by side on this 2-core CPU; the "guard" is the content and style loss of the final
-# 512-px image, fp32, relative to the previous default's on the same pairs (``python -m
-# nst_engine quality``); "eq" is the optimisation's cost in full-size steps (Σ steps × pixels /
-# final pixels). Figures on Tübingen × Starry Night, Sailboat × Composition VII and
-# Chicago × Wave at 512 px:
+# side by side on a 2-core EPYC without AMX (on a 2-core Xeon with AMX, where bf16 steps
+# are 3.7-4.5x cheaper than fp32 rather than 2.5-2.8x: 65x and 53x); the "guard" is
+# the content and style loss of the final 512-px image, fp32, relative to the previous
+# default's on the same pairs (``python -m nst_engine quality``); "eq" is the
+# optimisation's cost in full-size steps (Σ steps × pixels / final pixels). Figures on
+# Tübingen × Starry Night, Sailboat × Composition VII and Chicago × Wave at 512 px:
 # - Our own L-BFGS (``optimize.lbfgs``): torch's starts every scale with a step of
 #   ~1e-4 and overshoots on the next (loss 1.56 → 2.17 at 512 px); a first step that
 #   moves the largest pixel by 0.03, then the curvature carried from the coarser scale:
