@@ -125,7 +125,7 @@ PREVIOUS_DEFAULT = Recipe(
 # (512²: 6.3-7.0; the previous default: ~16); the seed's loss in 8.7-15.1 s (medians
 # 11.6, 10.3, 13.4 s), 48x, 57x and 40x faster than the seed (previous: 26x). Measured
 # side by side on a 2-core EPYC without AMX (on a 2-core Xeon with AMX, where bf16 steps
-# are 3.7-4.5x cheaper than fp32 rather than 2.5-2.8x: 65x and 53x); the "guard" is
+# are 3.6-4.5x cheaper than fp32 rather than 2.5-2.8x: 65x, 53x, 46x); the "guard" is
 # the content and style loss of the final 512-px image, fp32, relative to the previous
 # default's on the same pairs (``python -m nst_engine quality``); "eq" is the
 # optimisation's cost in full-size steps (Σ steps × pixels / final pixels). Figures on
