@@ -200,4 +200,6 @@ def test_seed_taps_match_a_literal_torchvision_loop(random_weights_path: Path) -
                 collected.append(h)
         ours = VGGFeatures(weights, 28)(x, SEED.style_layers)
     for tap, theirs in zip(SEED.style_layers, collected, strict=True):
-        assert torch.allclose(ours[tap], theirs, atol=1e-5)
+        # Equal to fp32 rounding (packed channels-last convolutions sum in another order
+        # than torchvision's NCHW ones); a wrong tap (pre- vs post-ReLU) is off by O(1).
+        assert (ours[tap] - theirs).abs().max() <= 1e-5 * theirs.abs().max()
