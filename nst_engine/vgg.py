@@ -116,7 +116,8 @@ class FrozenConv2d(nn.Conv2d):
     def _packable(self, x: torch.Tensor, dtype: torch.dtype) -> bool:
         return (x.device.type == "cpu" and x.dim() == 4 and torch.backends.mkldnn.is_available()
                 and (dtype == torch.float32 or (dtype == torch.bfloat16 and cpu_has_bf16()))
-                and self.stride == (1, 1) and self.dilation == (1, 1) and self.groups == 1)
+                and self.stride == (1, 1) and self.dilation == (1, 1) and self.groups == 1
+                and isinstance(self.padding, tuple))  # not "same"/"valid"
 
     def _pack(self, dtype: torch.dtype, input_size: list[int]) -> Packed:
         weight = self._frozen(self.weight).to(dtype).contiguous()
