@@ -61,12 +61,18 @@ class VGGFeatures(nn.Module):
         x = (image - self.mean) / self.std
         out: dict[int, torch.Tensor] = {}
         last = max(taps)
-        for idx, layer in enumerate(self.layers):
-            x = layer(x)
+        idx = 0
+        while idx <= last:
+            layer = self.layers[idx]
+            if (isinstance(layer, FrozenConv2d) and idx not in taps and idx < last
+                    and isinstance(self.layers[idx + 1], nn.ReLU)):
+                x = layer(x, relu=True)  # the pre-ReLU map is not wanted: fuse the two
+                idx += 1
+            else:
+                x = layer(x)
             if idx in taps:
                 out[idx] = x
-            if idx == last:
-                break
+            idx += 1
         return out
 
 
@@ -95,7 +101,8 @@ class FrozenConv2d(nn.Conv2d):
         self.packed: dict[torch.dtype, Packed] = {}
         self.copies: dict[tuple[torch.dtype, torch.device], tuple[torch.Tensor, torch.Tensor]] = {}
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, *, relu: bool = False) -> torch.Tensor:
+        """The convolution, followed by a ReLU if ``relu`` (fused where packed)."""
         device = x.device.type
         autocasting = torch.is_autocast_enabled(device)
         dtype = torch.get_autocast_dtype(device) if autocasting else x.dtype
@@ -104,15 +111,17 @@ class FrozenConv2d(nn.Conv2d):
                 x = F.pad(x, self._reversed_padding_repeated_twice, mode=self.padding_mode)
             packed = self.packed.get(dtype) or self._pack(dtype, list(x.shape))
             return _PackedConv.apply(x.to(dtype).contiguous(memory_format=torch.channels_last),
-                                     packed)
+                                     packed, relu)
         if not autocasting:
-            return super().forward(x)
-        key = (dtype, self.weight.device)
-        if key not in self.copies:
-            self.copies[key] = (self._frozen(self.weight).to(dtype),
-                                self._frozen(self.bias).to(dtype))
-        weight, bias = self.copies[key]
-        return self._conv_forward(x, weight, bias)  # autocast casts x (after any padding)
+            y = super().forward(x)
+        else:
+            key = (dtype, self.weight.device)
+            if key not in self.copies:
+                self.copies[key] = (self._frozen(self.weight).to(dtype),
+                                    self._frozen(self.bias).to(dtype))
+            weight, bias = self.copies[key]
+            y = self._conv_forward(x, weight, bias)  # autocast casts x (after any padding)
+        return F.relu(y) if relu else y
 
     def _packable(self, x: torch.Tensor, dtype: torch.dtype) -> bool:
         return (x.device.type == "cpu" and x.dim() == 4 and torch.backends.mkldnn.is_available()
@@ -157,25 +166,36 @@ def pack(weight: torch.Tensor, padding: list[int], input_size: list[int]) -> tor
 
 
 def packed_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
-                padding: list[int]) -> torch.Tensor:
+                padding: list[int], *, relu: bool = False) -> torch.Tensor:
     return torch.ops.mkldnn._convolution_pointwise(
-        x, weight, bias, padding, [1, 1], [1, 1], 1, "none", [], "")
+        x, weight, bias, padding, [1, 1], [1, 1], 1, "relu" if relu else "none", [], "")
 
 
 class _PackedConv(torch.autograd.Function):
-    """A stride-1 convolution on packed weights; its input gradient on the packed flipped
-    kernel. The weights are frozen: no gradient for them."""
+    """A stride-1 convolution on packed weights, optionally with the ReLU that follows it
+    fused in (oneDNN applies it as the result is written); its input gradient on the
+    packed flipped kernel. The weights are frozen: no gradient for them.
+
+    Fusing the ReLU saves a pass over every activation map: the separate ReLU was 8 % of
+    a step of the default objective at 512² (bf16, AMX Xeon). Its gradient still needs
+    the mask, read from the saved output as autograd's ReLU does."""
 
     @staticmethod
-    def forward(ctx: Any, x: torch.Tensor, packed: Packed) -> torch.Tensor:
-        ctx.packed = packed
-        return packed_conv(x, packed.weight, packed.bias, packed.padding)
+    def forward(ctx: Any, x: torch.Tensor, packed: Packed, relu: bool) -> torch.Tensor:
+        y = packed_conv(x, packed.weight, packed.bias, packed.padding, relu=relu)
+        ctx.packed, ctx.relu = packed, relu
+        if relu:
+            ctx.save_for_backward(y)
+        return y
 
     @staticmethod
-    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None, None]:
         packed: Packed = ctx.packed
+        if ctx.relu:
+            (y,) = ctx.saved_tensors
+            grad = torch.ops.aten.threshold_backward(grad, y, 0)
         grad = grad.contiguous(memory_format=torch.channels_last)
-        return packed_conv(grad, packed.flipped, None, packed.back_padding), None
+        return packed_conv(grad, packed.flipped, None, packed.back_padding), None, None
 
 
 def resize_to(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
