@@ -33,6 +33,34 @@ def widen(x: torch.Tensor) -> torch.Tensor:
     return x if x.dtype in (torch.float32, torch.float64) else x.float()
 
 
+#: Positions widened at a time by ``gram_sum`` (chunks of 2048-32768 measured alike).
+GRAM_CHUNK = 8192
+
+
+def gram_sum(flat: torch.Tensor, weight: torch.Tensor | None = None) -> torch.Tensor:
+    """``Σ_p w(p)·F(p)F(p)ᵀ`` in fp32 over positions-major (N, C) features (``w`` = 1
+    without ``weight``, an (N, 1) column).
+
+    16-bit features on the CPU are widened a chunk of positions at a time into a buffer
+    that stays in cache, instead of into one fp32 copy of the whole map written to and
+    read back from memory: relu1_1 at 512² (262144 × 64) 28 → 13 ms, relu2_1 17 → 9 ms,
+    and no 67 MB transient; equal to rounding (1e-6 of the largest entry).
+    """
+    n, c = flat.shape
+    if flat.dtype in (torch.float32, torch.float64) or flat.device.type != "cpu" \
+            or n <= GRAM_CHUNK:
+        wide = widen(flat)
+        return (wide if weight is None else wide * weight).T @ wide
+    g = torch.zeros(c, c, device=flat.device)
+    buffer = torch.empty(GRAM_CHUNK, c, device=flat.device)
+    for start in range(0, n, GRAM_CHUNK):
+        part = buffer[:min(GRAM_CHUNK, n - start)]
+        part.copy_(flat[start:start + GRAM_CHUNK])
+        left = part if weight is None else part * weight[start:start + GRAM_CHUNK]
+        g.addmm_(left.T, part)
+    return g
+
+
 def mean_square(x: torch.Tensor) -> torch.Tensor:
     return widen(x).pow(2).mean()
 
@@ -98,13 +126,12 @@ class _GramMSE(torch.autograd.Function):
         positions_major = features.is_contiguous(memory_format=torch.channels_last)
         if positions_major:
             flat = features.permute(0, 2, 3, 1).reshape(b, h * w, c)  # a view, no copy
-            wide = widen(flat)
-            g = torch.bmm(wide.transpose(1, 2), wide)
+            g = torch.stack([gram_sum(f) for f in flat])
         else:
             flat = features.reshape(b, c, h * w)
             wide = widen(flat)
             g = torch.bmm(wide, wide.transpose(1, 2))
-        del wide
+            del wide
         diff = g / norm - target
         # The features are kept as they came (bf16 from an autocast pass: the ReLU keeps
         # them anyway) and widened again in the backward: saving the fp32 copy held
@@ -157,9 +184,7 @@ class WeightedGramMSE(torch.autograd.Function):
                 rest: torch.Tensor, target: torch.Tensor, norm: float) -> torch.Tensor:
         b, c, h, w = features.shape
         flat = features.permute(0, 2, 3, 1).reshape(b * h * w, c)
-        wide = widen(flat)
-        diff = (rest + (wide * weight).T @ wide) / norm - target
-        del wide
+        diff = (rest + gram_sum(flat, weight)) / norm - target
         ctx.save_for_backward(flat, weight, diff)
         ctx.shape, ctx.norm, ctx.dtype = features.shape, norm, features.dtype
         return diff.pow(2).mean()

@@ -142,6 +142,12 @@ PREVIOUS_DEFAULT = Recipe(
 #   relu4_2 content and relu5_1 style terms, which see structure at the new scale, not
 #   the blur), so fewer, larger jumps with more steps at the final scale win. The final
 #   scale's step count matters most: 9 final steps → content 1.05-1.07, 11 → 0.99.
+#   Now 12 (30/14/12, 56 in all), paid for by the chunked Gram below (512 px end to end
+#   on two pairs, alternating: 1.02x the time of 11 steps without it): over the seven
+#   panel pairs content −2.6 % against 11 steps (per pair −6 % to +0.2 %), style
+#   −0.6 % (per pair −10 % to +5 %); guard against the README's previous-default images
+#   0.995 / 1.040, where 11 steps gave 1.023 / 1.045 and, with the chunked Gram's other
+#   rounding alone, 1.023 / 1.051 (a pair's ratios move by up to ±6 % with rounding).
 #   Rejected: single-scale 512 px, 16 steps: guard 0.90 / 1.03 but the large swirls and
 #   strokes of the coarse scales are gone (looked at); 5 scales with 3 final steps
 #   (11.4 eq): 1.32 / 1.18; 181→512 (30/12): 0.99 / 1.05, fewer swirls; 128→512 (48/12):
@@ -180,14 +186,18 @@ PREVIOUS_DEFAULT = Recipe(
 #   (medians of alternating runs); none on the seed's objective at 256² (122 vs 125 ms,
 #   noise). Bit-identical results. The bench after it (AMX Xeon, two runs): 59x and 52x,
 #   the default at 512 px in 5.2 and 5.1 full-size fp32 steps' worth (512²: 4.9, 5.1).
+#   The Gram of a large bf16 map summed in fp32 a chunk of positions at a time
+#   (``losses.gram_sum``) instead of from one fp32 copy of the whole map: a step of the
+#   default objective at 512² 366 → 328 ms, of the seed's at 256² 104 → 99 ms (bf16,
+#   medians of alternating runs); results equal to rounding.
 DEFAULT = replace(
     PREVIOUS_DEFAULT,
     tv_weight=10.0,
     optimizer="lbfgs",
-    steps=55,
+    steps=56,
     scale_ratio=2.0,
     step_decay=1.0,
-    step_shares=(11, 14, 30),
+    step_shares=(12, 14, 30),
     pyramid=4,
     pyramid_decay=0.5,
 )

@@ -39,7 +39,7 @@ from torch import nn
 
 from .adain import AdaIN
 from .device import autocast, memory_format
-from .losses import WeightedGramMSE, widen
+from .losses import WeightedGramMSE, gram_sum, widen
 from .objective import StyleImage, StyleTargetCache, style_size
 from .optimize import Curvature, optimise
 from .presets import Recipe
@@ -109,8 +109,7 @@ def at_features(weight: torch.Tensor, feature: torch.Tensor) -> torch.Tensor:
 
 def weighted_gram(features: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     """Σ_p w(p)·F(p)F(p)ᵀ over a (1, C, H, W) map, in fp32 (not normalised)."""
-    flat = widen(positions_major(features))
-    return (flat * weight).T @ flat
+    return gram_sum(positions_major(features), weight)
 
 
 def tiled_grams(extractor: VGGFeatures, image: torch.Tensor, layers: Sequence[int],

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from nst_engine.losses import ContentLoss, StyleLoss, gram, total_variation
+from nst_engine import losses
+from nst_engine.losses import ContentLoss, StyleLoss, gram, gram_sum, total_variation
 
 
 def test_gram_matches_hand_computation() -> None:
@@ -19,6 +20,23 @@ def test_gram_matches_hand_computation() -> None:
 def test_gram_is_computed_in_fp32_from_bf16() -> None:
     f = torch.randn(1, 8, 16, 16).bfloat16()
     assert gram(f).dtype == torch.float32
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_gram_sum_of_a_large_bf16_map_widens_in_chunks_exactly(
+        weighted: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """More positions than a chunk, and not a multiple of it: the chunked fp32 sums equal
+    the whole map's to fp32 rounding, with or without position weights."""
+    monkeypatch.setattr(losses, "GRAM_CHUNK", 64)
+    torch.manual_seed(0)
+    flat = torch.rand(64 * 5 + 17, 8).bfloat16()
+    weight = torch.rand(flat.shape[0], 1) if weighted else None
+    wide = flat.double()
+    expected = (wide if weight is None else wide * weight.double()).T @ wide
+    monkeypatch.setattr(losses, "widen", None)  # no whole-map fp32 copy is made
+    chunked = gram_sum(flat, weight)
+    assert chunked.dtype == torch.float32
+    torch.testing.assert_close(chunked.double(), expected, rtol=1e-6, atol=0)
 
 
 def test_style_loss_gradient_matches_autograd() -> None:

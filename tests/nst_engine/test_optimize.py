@@ -106,7 +106,7 @@ def test_non_finite_loss_rolls_back_to_the_best_iterate() -> None:
 def test_default_schedule_is_three_scales_with_most_steps_coarse() -> None:
     plan = plan_scales(384, 512, DEFAULT, DEFAULT.steps)
     assert [max(s.height, s.width) for s in plan] == [128, 256, 512]
-    assert [s.steps for s in plan] == [30, 14, 11]
+    assert [s.steps for s in plan] == [30, 14, 12]
 
 
 def test_previous_default_is_kept_for_comparison(random_weights_path: Path) -> None:
